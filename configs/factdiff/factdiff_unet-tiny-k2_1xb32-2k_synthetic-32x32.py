@@ -1,0 +1,16 @@
+# The main CPU job: the small factorized U-Net on the built-in synthetic
+# data, 2k iterations of batch 32 on one process.
+_base_ = [
+    '../_base_/models/factdiff_unet-tiny.py',
+    '../_base_/datasets/synthetic_shapes-32x32.py',
+    '../_base_/default_runtime.py', '../_base_/schedules/schedule_adam_2k.py'
+]
+# a 2k-iteration run needs a faster EMA than the paper's 0.9999
+custom_hooks = [
+    dict(
+        type='EMAHook',
+        ema_type='ExponentialMovingAverage',
+        momentum=5e-3,
+        update_buffers=True,
+        priority='ABOVE_NORMAL')
+]

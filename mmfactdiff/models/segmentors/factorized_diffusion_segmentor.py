@@ -1,0 +1,308 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+import copy
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import torch
+import torch.nn.functional as F
+from mmengine.config import ConfigDict
+from mmseg.models.segmentors import EncoderDecoder
+from mmseg.models.segmentors.base import BaseSegmentor
+from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
+from torch import Tensor
+
+from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
+from ..utils import UNetFeatures, resize_masks
+
+DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
+
+
+@MODELS.register_module()
+class FactorizedDiffusionSegmentor(EncoderDecoder):
+    """Factorized diffusion model (Yuan & Maire, NeurIPS 2024).
+
+    A DDPM denoiser cut into an encoder (``backbone``, with the middle
+    block), a mask generator (``decode_head``: K region masks from the
+    bottleneck and all skips) and one decoder shared by all regions
+    (``decoder``: one pass per region on masked skips). The noise
+    prediction is ``sum_k m_k * eps_k``, so the network can only denoise by
+    splitting the image into regions.
+
+    .. code:: text
+
+     loss():     x0 -> add_noise(t ~ U) -> backbone -> decode_head -> masks
+                 -> decoder(feats, masks) -> MSE(eps_hat, eps)   (no labels)
+     predict():  x -> add_noise(test_cfg.t, fixed seed) -> backbone
+                 -> decode_head -> softmax -> (avg over draws) -> argmax
+                 (the decoder is never run)
+     sample():   x_T ~ N(0, I) -> [denoise -> scheduler.step] * steps
+                 -> images, masks at the last step
+
+    Hierarchical model: with ``sub_mask_head``, a level-2 mask generator
+    (shared over parent regions) reads ``h_mid`` and the skips masked by
+    each parent mask ``m_i`` and splits it again; the leaves
+    ``m_i * m_{j|i}`` (K1 * K2 of them) go to the decoder and to
+    ``predict``.
+
+    Class-conditional model: set ``num_classes`` on the backbone and
+    ``cond_label_key`` here; the label is read from each sample's metainfo.
+
+    Args:
+        backbone (dict): Encoder config (e.g. ``DiffusionUNetEncoder``).
+        decode_head (dict): Mask generator config (``MaskGeneratorHead``);
+            ``num_classes`` is K. ``in_channels``, ``in_strides`` and
+            ``emb_channels`` are filled from the backbone when missing.
+        decoder (dict): Decoder config (``ParallelUNetDecoder``), filled
+            likewise, plus ``num_regions``.
+        scheduler (dict): Noise scheduler config, from
+            ``DIFFUSION_SCHEDULERS``. Defaults to a linear DDPM, T=1000.
+        sub_mask_head (dict, optional): Level-2 mask generator config for
+            the hierarchical model. Defaults to None.
+        cond_label_key (str, optional): Metainfo key of the class label for
+            class-conditional models. Defaults to None.
+        train_cfg (dict, optional): Unused; kept for the mmseg signature.
+        test_cfg (dict, optional): ``t`` (noise level of the segmentation
+            read-out, default 30), ``num_noise_draws`` (masks averaged over
+            this many noise draws, default 1), ``noise_seed`` (default 0),
+            ``mode`` (``'whole'`` or ``'slide'``), ``img_size`` (for
+            :meth:`sample`).
+        data_preprocessor (dict, optional): ``SegDataPreProcessor`` config;
+            use ``mean=std=[127.5] * 3`` for inputs in [-1, 1].
+        pretrained (str, optional): Unused; kept for the mmseg signature.
+        init_cfg (dict, optional): Initialisation config.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 decode_head: ConfigType,
+                 decoder: ConfigType,
+                 scheduler: ConfigType = dict(type='DDPMNoiseScheduler'),
+                 sub_mask_head: OptConfigType = None,
+                 cond_label_key: Optional[str] = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None,
+                 data_preprocessor: OptConfigType = None,
+                 pretrained: Optional[str] = None,
+                 init_cfg: OptConfigType = None) -> None:
+        BaseSegmentor.__init__(
+            self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self.backbone = MODELS.build(backbone)
+        self._init_decode_head(self._fill(decode_head))
+        self.sub_mask_head = None
+        if sub_mask_head is not None:
+            self.sub_mask_head = MODELS.build(self._fill(sub_mask_head))
+            # predict() and the decoder see the K1 * K2 leaves
+            self.num_classes = self.out_channels = (
+                self.decode_head.out_channels *
+                self.sub_mask_head.out_channels)
+        decoder = self._fill(decoder)
+        if decoder.get('num_regions', None) is None:
+            decoder['num_regions'] = self.out_channels
+        self.decoder = MODELS.build(decoder)
+        self.scheduler = (
+            DIFFUSION_SCHEDULERS.build(scheduler)
+            if isinstance(scheduler, dict) else scheduler)
+        self.cond_label_key = cond_label_key
+        self.train_cfg = train_cfg
+        test = copy.deepcopy(DEFAULT_TEST_CFG)
+        test.update(test_cfg or {})
+        self.test_cfg = ConfigDict(test)
+        #: detached statistics of the last training masks, for hooks
+        self.mask_stats: Dict[str, Tensor] = {}
+
+    def _fill(self, cfg: ConfigType) -> ConfigDict:
+        """Fill a head/decoder config's input description from the
+        backbone."""
+        cfg = ConfigDict(copy.deepcopy(cfg))
+        for key, attr in (('in_channels', 'out_channels'),
+                          ('in_strides', 'out_strides'),
+                          ('emb_channels', 'embedding_channels')):
+            if cfg.get(key, None) is None and hasattr(self.backbone, attr):
+                value = getattr(self.backbone, attr)
+                cfg[key] = list(value) if isinstance(value, list) else value
+        return cfg
+
+    # -- shared pieces ------------------------------------------------------
+    def _cond_labels(self, metas: Optional[Sequence],
+                     device: torch.device) -> Optional[Tensor]:
+        """Class labels from sample metainfo (class-conditional models)."""
+        if self.cond_label_key is None:
+            return None
+        if not metas:
+            raise ValueError('a class-conditional model needs data samples '
+                             f'carrying {self.cond_label_key!r}')
+        labels = []
+        for meta in metas:
+            meta = meta.metainfo if hasattr(meta, 'metainfo') else meta
+            if self.cond_label_key not in meta:
+                raise KeyError(
+                    f'sample {meta.get("img_path", "?")} has no '
+                    f'{self.cond_label_key!r} in its metainfo (needed by the '
+                    'class-conditional model)')
+            labels.append(int(meta[self.cond_label_key]))
+        return torch.tensor(labels, device=device)
+
+    def extract_feat(self,
+                     inputs: Tensor,
+                     t: Union[Tensor, int, None] = None,
+                     labels: Optional[Tensor] = None) -> UNetFeatures:
+        """Encoder + middle block at timestep ``t``."""
+        return self.backbone(inputs, t, labels)
+
+    def _leaf_masks(self, feats: UNetFeatures, masks: Tensor) -> Tensor:
+        """Hierarchical model: split each parent region into K2."""
+        b, k1 = masks.shape[:2]
+        folded = []
+        for f in feats[:-1]:
+            m = resize_masks(masks, f.shape[-2:])
+            folded.append((f[:, None] * m[:, :, None]).flatten(0, 1))
+        folded.append(feats[-1].repeat_interleave(k1, dim=0))
+        emb = feats.emb.repeat_interleave(k1, dim=0) \
+            if feats.emb is not None else None
+        logits = self.sub_mask_head(UNetFeatures(folded, emb))
+        cond = self.sub_mask_head.masks(logits)
+        cond = resize_masks(cond, masks.shape[-2:]).unflatten(0, (b, k1))
+        return (masks[:, :, None] * cond).flatten(1, 2)
+
+    def region_masks(self,
+                     feats: UNetFeatures,
+                     size: Sequence[int],
+                     sample: bool = True) -> Tensor:
+        """Masks (B, K, H, W) summing to one, at ``size``.
+
+        ``sample=True`` uses the heads' training-time sampling
+        (``mask_sampling``) when in training mode; ``False`` always softmax.
+        """
+        logits = self.decode_head(feats)
+        masks = (self.decode_head.masks(logits)
+                 if sample else logits.softmax(dim=1))
+        masks = resize_masks(masks, size)
+        if self.sub_mask_head is not None:
+            masks = self._leaf_masks(feats, masks)
+        return masks
+
+    def denoise(self,
+                x_t: Tensor,
+                t: Union[Tensor, int],
+                labels: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+        """Full forward: the noise prediction and the region masks.
+
+        Returns:
+            tuple: ``eps_hat`` (B, C, H, W) and masks (B, K, H, W).
+        """
+        feats = self.extract_feat(x_t, t, labels)
+        masks = self.region_masks(feats, x_t.shape[-2:])
+        return self.decoder(feats, masks), masks
+
+    # -- modes ----------------------------------------------------------------
+    def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
+        """Denoising loss. Reads no segmentation labels.
+
+        Returns:
+            dict: ``loss_denoise`` (epsilon MSE).
+        """
+        labels = self._cond_labels(data_samples, inputs.device)
+        t = self.scheduler.sample_timesteps(inputs.shape[0], inputs.device)
+        noise = torch.randn_like(inputs)
+        x_t = self.scheduler.add_noise(inputs, noise, t)
+        eps_hat, masks = self.denoise(x_t, t, labels)
+        with torch.no_grad():
+            m = masks.detach().float()
+            self.mask_stats = dict(
+                usage=m.mean(dim=(0, 2, 3)),
+                entropy=-(m.clamp_min(1e-8).log() * m).sum(1).mean(),
+                spatial_std=m.std(dim=(2, 3)).mean())
+        return dict(loss_denoise=F.mse_loss(eps_hat.float(), noise.float()))
+
+    def encode_decode(self, inputs: Tensor,
+                      batch_img_metas: List[dict]) -> Tensor:
+        """The segmentation fast path: encoder, middle block and mask
+        generator only, on the image noised to ``test_cfg.t``.
+
+        Returns:
+            Tensor: Soft masks (B, K, H, W) at the input size, averaged over
+            ``test_cfg.num_noise_draws`` noise draws from a generator seeded
+            with ``test_cfg.noise_seed`` at every call (deterministic).
+        """
+        t = int(self.test_cfg.t)
+        labels = self._cond_labels(batch_img_metas, inputs.device)
+        gen = torch.Generator().manual_seed(int(self.test_cfg.noise_seed))
+        draws = int(self.test_cfg.num_noise_draws)
+        if draws < 1:
+            raise ValueError('test_cfg.num_noise_draws must be >= 1')
+        masks = 0.
+        for _ in range(draws):
+            noise = torch.randn(inputs.shape, generator=gen).to(inputs)
+            x_t = self.scheduler.add_noise(inputs, noise, t)
+            feats = self.extract_feat(x_t, t, labels)
+            masks = masks + self.region_masks(
+                feats, inputs.shape[-2:], sample=False)
+        return masks / draws
+
+    def _forward(self,
+                 inputs: Tensor,
+                 data_samples: OptSampleList = None) -> Tensor:
+        """``tensor`` mode: the soft region masks (B, K, H, W)."""
+        metas = ([s.metainfo for s in data_samples]
+                 if data_samples is not None else [
+                     dict(img_shape=inputs.shape[2:])
+                 ] * inputs.shape[0])
+        return self.encode_decode(inputs, metas)
+
+    @torch.no_grad()
+    def sample(self,
+               num_samples: int,
+               img_size: Optional[Union[int, Sequence[int]]] = None,
+               num_steps: Optional[int] = None,
+               scheduler: Union[None, dict, object] = None,
+               labels: Optional[Tensor] = None,
+               generator: Optional[torch.Generator] = None,
+               progress: bool = False) -> Dict[str, Tensor]:
+        """Generate images and their region masks.
+
+        Args:
+            num_samples (int): Number of images.
+            img_size (int | tuple, optional): Output size; defaults to
+                ``test_cfg.img_size``.
+            num_steps (int, optional): Sampling steps; defaults to T.
+            scheduler (dict | object, optional): A sampling scheduler (a
+                config for ``DIFFUSION_SCHEDULERS``, or any object with
+                mmagic/diffusers-style ``set_timesteps`` / ``timesteps`` /
+                ``step``); defaults to the training scheduler (DDPM).
+            labels (Tensor, optional): Class labels (N, ) for
+                class-conditional models.
+            generator (torch.Generator, optional): Seeds the whole chain.
+            progress (bool): Show a progress bar. Defaults to False.
+
+        Returns:
+            dict: ``images`` (N, C, H, W) in the model's input space
+            (``[-1, 1]``) and ``masks`` (N, K, H, W) read at the last step.
+        """
+        if scheduler is None:
+            scheduler = copy.deepcopy(self.scheduler)
+        elif isinstance(scheduler, dict):
+            scheduler = DIFFUSION_SCHEDULERS.build(scheduler)
+        size = img_size if img_size is not None else self.test_cfg.get(
+            'img_size', None)
+        if size is None:
+            raise ValueError('sample() needs img_size (or test_cfg.img_size)')
+        if isinstance(size, int):
+            size = (size, size)
+        if (labels is None) != (self.cond_label_key is None):
+            raise ValueError('labels are required exactly for '
+                             'class-conditional models')
+        device = next(self.parameters()).device
+        scheduler.set_timesteps(num_steps or len(self.scheduler))
+        shape = (num_samples, self.backbone.in_channels, *size)
+        gen_device = generator.device if generator is not None else 'cpu'
+        x = torch.randn(shape, generator=generator,
+                        device=gen_device).to(device)
+        steps = scheduler.timesteps
+        if progress:
+            from mmengine.utils import track_iter_progress
+            steps = track_iter_progress(list(steps))
+        masks = None
+        for t in steps:
+            t_batch = torch.full((num_samples, ), int(t), device=device)
+            eps, masks = self.denoise(x, t_batch, labels)
+            x = scheduler.step(eps, t, x, generator=generator)['prev_sample']
+        return dict(images=x, masks=masks)

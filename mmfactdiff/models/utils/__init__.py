@@ -1,0 +1,9 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+from .mask_ops import MASK_SAMPLING_MODES, resize_masks, sample_masks
+from .norm import group_norm
+from .unet_features import UNetFeatures
+
+__all__ = [
+    'MASK_SAMPLING_MODES', 'resize_masks', 'sample_masks', 'group_norm',
+    'UNetFeatures'
+]

@@ -1,0 +1,56 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+MASK_SAMPLING_MODES = ('soft', 'gumbel')
+
+
+def resize_masks(masks: Tensor, size: Sequence[int]) -> Tensor:
+    """Resize soft masks (B, K, H, W) to ``size``.
+
+    Shrinking uses area averaging, which keeps a partition of unity a
+    partition of unity (masks still sum to one); enlarging uses nearest.
+    """
+    size = tuple(int(s) for s in size)
+    if tuple(masks.shape[-2:]) == size:
+        return masks
+    if size[0] <= masks.shape[-2] and size[1] <= masks.shape[-1]:
+        return F.adaptive_avg_pool2d(masks, size)
+    return F.interpolate(masks, size=size, mode='nearest')
+
+
+def sample_masks(logits: Tensor,
+                 mode: str = 'soft',
+                 tau: float = 1.0,
+                 training: bool = True) -> Tensor:
+    """Turn region logits (B, K, H, W) into masks that sum to one over K.
+
+    Args:
+        logits (Tensor): Region logits.
+        mode (str): ``'soft'``: softmax (the paper's form).
+            ``'gumbel'``: straight-through Gumbel: the forward value is the
+            one-hot of ``argmax(logits + g)`` with Gumbel noise ``g``, the
+            gradient is that of ``softmax((logits + g) / tau)``.
+            Defaults to 'soft'.
+        tau (float): Gumbel-softmax temperature. Defaults to 1.
+        training (bool): Outside training, every mode returns the
+            deterministic softmax. Defaults to True.
+
+    Returns:
+        Tensor: Masks (B, K, H, W).
+    """
+    if mode not in MASK_SAMPLING_MODES:
+        raise ValueError(f'mask sampling mode must be one of '
+                         f'{MASK_SAMPLING_MODES}, got {mode!r}')
+    if mode == 'soft' or not training:
+        return logits.softmax(dim=1)
+    # Gumbel(0, 1) noise; the clamp keeps log() finite in low precision.
+    u = torch.rand_like(logits).clamp_(1e-6, 1. - 1e-6)
+    y = (logits - torch.log(-torch.log(u))) / tau
+    soft = y.softmax(dim=1)
+    hard = F.one_hot(y.argmax(dim=1), logits.shape[1]).permute(0, 3, 1,
+                                                               2).to(soft)
+    return hard + soft - soft.detach()

@@ -1,0 +1,84 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""Install mmfactdiff.
+
+``pip install -e .`` for development. Like the OpenMMLab packages, the
+wheel/sdist also carries ``configs/`` and ``tools/`` under
+``mmfactdiff/.mim`` so that ``mim train mmfactdiff <config>`` and
+``_base_ = 'mmfactdiff::...'`` work from an installed package.
+The pinned, tested environment is made by ``tools/setup_env.sh``.
+"""
+import os
+import os.path as osp
+import shutil
+import sys
+
+from setuptools import find_packages, setup
+
+HERE = osp.dirname(osp.abspath(__file__))
+
+
+def get_version() -> str:
+    scope = {}
+    with open(osp.join(HERE, 'mmfactdiff', 'version.py')) as f:
+        exec(compile(f.read(), 'version.py', 'exec'), scope)
+    return scope['__version__']
+
+
+# Direct needs only; tools/setup_env.sh installs the exact tested pins (and
+# why each exists is in docs/installation.md).
+RUNTIME = [
+    'numpy<2', 'scipy', 'matplotlib', 'prettytable', 'ftfy', 'regex',
+    'opencv-python', 'tqdm'
+]
+MIM = [
+    'mmcv>=2.0.0rc4,<2.2.0', 'mmengine>=0.5.0,<1.0.0',
+    'mmsegmentation>=1.2.0,<1.3.0'
+]
+TESTS = ['pytest', 'pytest-timeout', 'diffusers']
+
+
+def add_mim_extension() -> None:
+    """Put configs/ and tools/ into mmfactdiff/.mim: symlinks for editable
+    installs, copies when building a distribution."""
+    if 'develop' in sys.argv or any('editable' in a for a in sys.argv):
+        mode = 'symlink'
+    elif any(a in sys.argv for a in ('sdist', 'bdist_wheel')) or \
+            'install' in sys.argv:
+        mode = 'copy'
+    else:
+        return
+    mim_path = osp.join(HERE, 'mmfactdiff', '.mim')
+    os.makedirs(mim_path, exist_ok=True)
+    for name in ('configs', 'tools'):
+        src = osp.join(HERE, name)
+        dst = osp.join(mim_path, name)
+        if osp.islink(dst) or osp.isfile(dst):
+            os.remove(dst)
+        elif osp.isdir(dst):
+            shutil.rmtree(dst)
+        if mode == 'symlink':
+            os.symlink(osp.relpath(src, mim_path), dst)
+        else:
+            shutil.copytree(src, dst)
+
+
+if __name__ == '__main__':
+    add_mim_extension()
+    setup(
+        name='mmfactdiff',
+        version=get_version(),
+        description='Factorized diffusion for unsupervised image generation '
+        'and segmentation, as an mmsegmentation plugin',
+        long_description=open(osp.join(HERE, 'README.md')).read(),
+        long_description_content_type='text/markdown',
+        keywords='diffusion, unsupervised segmentation, mmsegmentation',
+        packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs',
+                                        'projects')),
+        include_package_data=True,
+        package_data={'mmfactdiff': ['.mim/configs/**/*', '.mim/tools/**/*',
+                                     'datasets/meta/*']},
+        python_requires='>=3.8',
+        license='Apache License 2.0',
+        install_requires=RUNTIME,
+        extras_require=dict(tests=TESTS, mim=MIM),
+        zip_safe=False)

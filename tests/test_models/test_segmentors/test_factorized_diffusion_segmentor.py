@@ -1,0 +1,164 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+import pytest
+import torch
+from mmengine.optim import OptimWrapper
+from mmengine.structures import PixelData
+from mmseg.registry import MODELS
+from mmseg.structures import SegDataSample
+
+from ..tiny import tiny_segmentor
+
+
+def _samples(n=2, size=16, labels=False, **meta):
+    out = []
+    for _ in range(n):
+        s = SegDataSample(metainfo=dict(
+            img_shape=(size, size), ori_shape=(size, size),
+            pad_shape=(size, size), **meta))
+        if labels:
+            s.gt_sem_seg = PixelData(
+                data=torch.randint(0, 2, (1, size, size)))
+        out.append(s)
+    return out
+
+
+def _model(**kwargs):
+    model = MODELS.build(tiny_segmentor(**kwargs))
+    # leave the zero-initialised regime so that every part matters
+    torch.nn.init.normal_(model.decoder.decoders[0]['out'][-1].weight,
+                          std=0.1)
+    return model
+
+
+def test_loss_reads_no_labels_and_reaches_mask_generator():
+    model = _model()
+    x = torch.randn(2, 3, 16, 16)
+    torch.manual_seed(3)
+    with_labels = model.loss(x, _samples(labels=True))
+    torch.manual_seed(3)
+    without = model.loss(x, _samples(labels=False))
+    assert set(without) == {'loss_denoise'}
+    assert torch.equal(with_labels['loss_denoise'], without['loss_denoise'])
+    without['loss_denoise'].backward()
+    grad = model.decode_head.conv_seg.weight.grad
+    assert grad is not None and grad.abs().sum() > 0
+    usage = model.mask_stats['usage']
+    assert usage.shape == (3, ) and torch.isclose(usage.sum(),
+                                                  torch.tensor(1.))
+
+
+def test_predict_never_runs_the_decoder_and_is_deterministic():
+    model = _model().eval()
+
+    def boom(*args, **kwargs):
+        raise AssertionError('decoder ran during predict')
+
+    model.decoder.forward = boom
+    model.decoder.forward_regions = boom
+    x = torch.randn(2, 3, 16, 16)
+    out1 = model.predict(x, _samples())
+    out2 = model.predict(x, _samples())
+    for a, b in zip(out1, out2):
+        assert a.pred_sem_seg.data.shape == (1, 16, 16)
+        assert torch.equal(a.pred_sem_seg.data, b.pred_sem_seg.data)
+        soft = a.seg_logits.data
+        assert soft.shape == (3, 16, 16)
+        assert torch.allclose(soft.sum(0), torch.ones(16, 16), atol=1e-5)
+        assert torch.equal(soft.argmax(0), a.pred_sem_seg.data[0])
+
+
+def test_noise_draws_and_level_are_used():
+    model = _model().eval()
+    x = torch.randn(1, 3, 16, 16)
+    one = model(x, _samples(1), mode='tensor')
+    model.test_cfg.num_noise_draws = 3
+    three = model(x, _samples(1), mode='tensor')
+    model.test_cfg.t = 90
+    noisier = model(x, _samples(1), mode='tensor')
+    assert one.shape == (1, 3, 16, 16)
+    assert not torch.allclose(one, three)
+    assert not torch.allclose(three, noisier)
+
+
+def test_with_one_region_it_is_an_ordinary_unet_denoiser():
+    model = _model(num_regions=1)
+    x_t = torch.randn(2, 3, 16, 16)
+    t = torch.tensor([4, 70])
+    eps, masks = model.denoise(x_t, t)
+    assert torch.equal(masks, torch.ones_like(masks))
+    feats = model.backbone(x_t, t)
+    plain = model.decoder._run(0, list(feats[:-1]), feats[-1], feats.emb)
+    assert torch.allclose(eps, plain, atol=1e-6)
+
+
+def test_train_step_updates_all_parts():
+    model = _model()
+    wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    data = dict(
+        inputs=[torch.randint(0, 255, (3, 16, 16), dtype=torch.uint8)
+                for _ in range(2)],
+        data_samples=_samples())
+    for _ in range(2):
+        log = model.train_step(data, wrapper)
+    assert 'loss_denoise' in log and torch.isfinite(log['loss'])
+    for part in ('backbone', 'decode_head', 'decoder'):
+        changed = [not torch.equal(p, before[n])
+                   for n, p in model.named_parameters()
+                   if n.startswith(part)]
+        assert any(changed), part
+
+
+def test_sample_with_ddpm_ddim_and_a_diffusers_scheduler():
+    model = _model().eval()
+    g = torch.Generator().manual_seed(0)
+    out = model.sample(2, num_steps=5, generator=g)
+    assert out['images'].shape == (2, 3, 16, 16)
+    assert torch.allclose(out['masks'].sum(1), torch.ones(2, 16, 16),
+                          atol=1e-5)
+    a = model.sample(1, num_steps=4, scheduler=dict(
+        type='DDIMNoiseScheduler', num_train_timesteps=100),
+        generator=torch.Generator().manual_seed(1))
+    b = model.sample(1, num_steps=4, scheduler=dict(
+        type='DDIMNoiseScheduler', num_train_timesteps=100),
+        generator=torch.Generator().manual_seed(1))
+    assert torch.equal(a['images'], b['images'])
+    diffusers = pytest.importorskip('diffusers')
+    theirs = diffusers.DDIMScheduler(num_train_timesteps=100)
+    c = model.sample(1, num_steps=4, scheduler=theirs,
+                     generator=torch.Generator().manual_seed(1))
+    assert torch.allclose(a['images'], c['images'], atol=1e-4)
+
+
+def test_hierarchical_leaves():
+    sub = dict(type='MaskGeneratorHead', num_classes=2, channels=8,
+               channel_mults=(1, 2), attention_strides=(2, ), num_heads=2,
+               num_groups=4)
+    model = _model(num_regions=3, sub_mask_head=sub)
+    assert model.out_channels == 6 and model.decoder.num_regions == 6
+    x = torch.randn(2, 3, 16, 16)
+    eps, masks = model.denoise(x, torch.tensor([3, 3]))
+    assert masks.shape == (2, 6, 16, 16)
+    assert torch.allclose(masks.sum(1), torch.ones(2, 16, 16), atol=1e-5)
+    # leaves of parent i sum to the parent mask
+    parent = model.decode_head.masks(model.decode_head(
+        model.backbone(x, torch.tensor([3, 3]))))
+    assert torch.allclose(masks.unflatten(1, (3, 2)).sum(2), parent,
+                          atol=1e-5)
+    model.eval()
+    pred = model.predict(x, _samples())
+    assert pred[0].seg_logits.data.shape[0] == 6
+    assert model.loss(x, _samples())['loss_denoise'].isfinite()
+
+
+def test_class_conditional_model():
+    model = _model(backbone=dict(num_classes=4), cond_label_key='class_id')
+    x = torch.randn(2, 3, 16, 16)
+    loss = model.loss(x, _samples(class_id=1))
+    assert loss['loss_denoise'].isfinite()
+    with pytest.raises(KeyError, match='class_id'):
+        model.loss(x, _samples())
+    out = model.sample(2, num_steps=2, labels=torch.tensor([0, 3]))
+    assert out['images'].shape == (2, 3, 16, 16)
+    with pytest.raises(ValueError, match='class-conditional'):
+        model.sample(2, num_steps=2)

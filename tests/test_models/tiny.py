@@ -1,0 +1,46 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""Tiny model configs shared by the model tests."""
+import copy
+
+TINY_UNET = dict(
+    base_channels=8,
+    channel_mults=(1, 2),
+    num_res_blocks=1,
+    attention_strides=(2, ),
+    num_heads=2,
+    num_groups=4)
+
+
+def tiny_backbone(**kwargs):
+    cfg = dict(type='DiffusionUNetEncoder', **TINY_UNET)
+    cfg.update(kwargs)
+    return cfg
+
+
+def tiny_segmentor(num_regions=3, **kwargs):
+    shared = dict(
+        channels=8,
+        channel_mults=(1, 2),
+        attention_strides=(2, ),
+        num_heads=2,
+        num_groups=4)
+    cfg = dict(
+        type='FactorizedDiffusionSegmentor',
+        data_preprocessor=dict(
+            type='SegDataPreProcessor',
+            mean=[127.5] * 3,
+            std=[127.5] * 3,
+            bgr_to_rgb=True,
+            size=(16, 16)),
+        backbone=tiny_backbone(),
+        decode_head=dict(
+            type='MaskGeneratorHead', num_classes=num_regions, **shared),
+        decoder=dict(type='ParallelUNetDecoder', **shared),
+        scheduler=dict(type='DDPMNoiseScheduler', num_train_timesteps=100),
+        test_cfg=dict(t=10, img_size=16))
+    for key, value in kwargs.items():
+        if isinstance(value, dict) and isinstance(cfg.get(key), dict):
+            cfg[key] = {**cfg[key], **value}
+        else:
+            cfg[key] = value
+    return copy.deepcopy(cfg)
