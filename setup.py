@@ -40,11 +40,10 @@ TESTS = ['pytest', 'pytest-timeout', 'diffusers']
 def add_mim_extension() -> None:
     """Put configs/ and tools/ into mmfactdiff/.mim: symlinks for editable
     installs, copies when building a distribution."""
-    if 'develop' in sys.argv or any('editable' in a for a in sys.argv):
-        mode = 'symlink'
-    elif any(a in sys.argv for a in ('sdist', 'bdist_wheel')) or \
-            'install' in sys.argv:
+    if any(a in sys.argv for a in ('sdist', 'bdist_wheel', 'install')):
         mode = 'copy'
+    elif any(a in sys.argv for a in ('develop', 'egg_info', 'editable_wheel')):
+        mode = 'symlink'  # editable installs see the live configs/tools
     else:
         return
     mim_path = osp.join(HERE, 'mmfactdiff', '.mim')

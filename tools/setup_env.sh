@@ -30,10 +30,13 @@ regex==2024.11.6 scipy==1.13.1 matplotlib==3.9.2 prettytable==3.12.0 \
 einops==0.8.0 tensorboard==2.18.0 click==8.1.7 lmdb==1.5.1 \
 safetensors==0.4.5 accelerate==0.34.2 addict==2.4.0 yapf==0.40.1 \
 termcolor==2.5.0 rich==13.9.4 pyyaml==6.0.2 pillow==10.4.0 \
-packaging==24.2 tqdm==4.67.1 pytest==8.3.3 pytest-timeout==2.3.1"
+packaging==24.2 tqdm==4.67.1 imageio==2.36.1 lpips==0.1.4 resize-right==0.0.2 \
+pytest==8.3.3 pytest-timeout==2.3.1"
 # mmagic's own requirements pull in mediapipe, facexlib, face-alignment,
 # controlnet-aux and av, none of which `import mmagic.models` needs: it is
-# installed with --no-deps on top of the stack above.
+# installed with --no-deps on top of the stack above, which carries what
+# its import does need (diffusers, transformers, einops, imageio, lpips,
+# resize-right, ...).
 MMAGIC_PIN="mmagic==1.2.0"
 
 KEY="$(printf '%s\n' "$("$PYTHON" -V 2>&1)" "$TORCH_PINS" "$MMCV_VERSION" \
@@ -50,11 +53,12 @@ link_venv() {
     fi
     # The editable install is per checkout: reinstall it if it points at
     # another clone (a pth file, no copy: seconds).
-    if ! "$VENV/bin/python" - "$REPO" <<'PY' 2>/dev/null
+    # (run from / so that the checkout itself is not on sys.path)
+    if ! (cd / && "$VENV/bin/python" - "$REPO" <<'PY' 2>/dev/null
 import sys, os, mmfactdiff
 sys.exit(0 if os.path.dirname(os.path.dirname(os.path.abspath(mmfactdiff.__file__))) == sys.argv[1] else 1)
 PY
-    then
+    ); then
         log "installing mmfactdiff (editable) from $REPO"
         "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$REPO"
     fi
@@ -113,4 +117,8 @@ print('torch', torch.__version__, 'mmcv', mmcv.__version__,
 PY
 touch "$STAMP"
 link_venv
+# Environments of older pin sets are 7 GB each: keep only this one.
+for old in "$CACHE"/venv-*; do
+    [ "$old" != "$VENV" ] && [ -d "$old" ] && rm -rf "$old"
+done
 log "done in $(( $(date +%s) - start )) s"

@@ -4,7 +4,7 @@ import torch
 from mmseg.registry import MODELS
 
 from mmfactdiff.models.utils import UNetFeatures
-from ..tiny import tiny_backbone
+from tiny_models import leave_zero_init, tiny_backbone
 
 
 def test_skip_layout_matches_adm_rule():
@@ -23,7 +23,7 @@ def test_skip_layout_matches_adm_rule():
 
 
 def test_timestep_changes_features_and_default_timestep():
-    enc = MODELS.build(tiny_backbone(default_timestep=5))
+    enc = leave_zero_init(MODELS.build(tiny_backbone(default_timestep=5)))
     x = torch.randn(1, 3, 8, 8)
     a = enc(x, torch.tensor([5]))
     b = enc(x)  # drop-in backbone call: default timestep
@@ -33,8 +33,8 @@ def test_timestep_changes_features_and_default_timestep():
 
 
 def test_class_conditional_encoder():
-    enc = MODELS.build(tiny_backbone(num_classes=4))
-    x = torch.randn(2, 3, 8, 8).repeat(1, 1, 1, 1)
+    enc = leave_zero_init(MODELS.build(tiny_backbone(num_classes=4)))
+    x = torch.randn(2, 3, 8, 8)
     x[1] = x[0]
     feats = enc(x, torch.tensor([3, 3]), torch.tensor([0, 2]))
     assert not torch.allclose(feats.mid[0], feats.mid[1])

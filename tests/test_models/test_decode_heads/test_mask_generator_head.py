@@ -5,7 +5,7 @@ from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from ..tiny import tiny_backbone
+from tiny_models import tiny_backbone
 
 
 def _head(enc, k=3, **kwargs):

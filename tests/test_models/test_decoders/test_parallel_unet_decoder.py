@@ -3,7 +3,7 @@ import pytest
 import torch
 from mmseg.registry import MODELS
 
-from ..tiny import tiny_backbone
+from tiny_models import tiny_backbone
 
 
 def _decoder(enc, **kwargs):
