@@ -1,0 +1,7 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+from . import functional
+from .metrics import DAVISMetric, ForegroundIoUMetric, HungarianIoUMetric
+
+__all__ = [
+    'functional', 'DAVISMetric', 'ForegroundIoUMetric', 'HungarianIoUMetric'
+]

@@ -1,0 +1,6 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+from .davis_metric import DAVISMetric
+from .foreground_iou_metric import ForegroundIoUMetric
+from .hungarian_iou_metric import HungarianIoUMetric
+
+__all__ = ['DAVISMetric', 'ForegroundIoUMetric', 'HungarianIoUMetric']
