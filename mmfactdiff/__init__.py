@@ -35,6 +35,10 @@ import mmseg  # noqa: E402
 
 _check_version('mmsegmentation', mmseg.__version__, MMSEG_MIN, MMSEG_MAX)
 
-from . import datasets, engine, evaluation, models  # noqa: E402,F401
+from .utils.torch_compat import allow_mmengine_checkpoints  # noqa: E402
+
+allow_mmengine_checkpoints()
+
+from . import apis, datasets, engine, evaluation, models, visualization  # noqa: E402,F401,E501
 
 __all__ = ['__version__', 'version_info', 'digit_version']

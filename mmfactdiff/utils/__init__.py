@@ -1,0 +1,2 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+__all__ = []

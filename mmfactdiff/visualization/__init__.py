@@ -1,0 +1,8 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+from .region_grid import (colorize, make_grid, masks_to_ids, region_palette,
+                          to_uint8_images)
+
+__all__ = [
+    'colorize', 'make_grid', 'masks_to_ids', 'region_palette',
+    'to_uint8_images'
+]
