@@ -82,3 +82,24 @@ def test_bad_checkpoint_names_the_file(trained, tmp_path):
     from mmfactdiff.apis import init_factdiff_model
     with pytest.raises(RuntimeError, match='broken.pth'):
         init_factdiff_model(cfg, str(bad))
+
+
+def test_test_tool_metrics_and_show_dir_on_rendered_data(trained, tmp_path):
+    """tools/test.py with --show-dir and --out on the file-free dataset."""
+    import subprocess
+    import sys
+    cfg, ckpt = trained
+    work = tmp_path / 'test'
+    proc = subprocess.run(
+        [sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'), cfg, ckpt,
+         '--work-dir', str(work), '--show-dir', str(work / 'vis'), '--out',
+         str(work / 'pred')],
+        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert 'IEM/ReDO per-image polarity rule' in proc.stdout + proc.stderr
+    overlays = glob.glob(str(work / 'vis' / '**' / '*.png'), recursive=True)
+    assert len(overlays) == 8  # every test image
+    preds = glob.glob(str(work / 'pred' / '*.png'))
+    assert len(preds) == 8
+    ids = np.array(Image.open(preds[0]))
+    assert ids.shape == (32, 32) and ids.max() < 2

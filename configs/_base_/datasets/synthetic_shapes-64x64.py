@@ -7,7 +7,16 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
-test_pipeline = [dict(type='PackSegInputs')]
+# val/test samples of the built-in data arrive already loaded (no files)
+val_pipeline = [dict(type='PackSegInputs')]
+# Inference on any image file or array: mmseg's inference_model reads
+# cfg.test_pipeline (see docs/inference.md). Resized to the model resolution;
+# the predictions come back at the original size.
+test_pipeline = [
+    dict(type='LoadImageFromFile'),
+    dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
+    dict(type='PackSegInputs')
+]
 train_dataloader = dict(
     batch_size=32,
     # rendering is cheap; on 2 cores a worker process only competes with
@@ -34,7 +43,7 @@ val_dataloader = dict(
         label_mode='binary',
         seed=1,
         test_mode=True,
-        pipeline=test_pipeline))
+        pipeline=val_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='ForegroundIoUMetric'),

@@ -17,4 +17,5 @@ default_hooks = dict(
         type='CheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=3,
         save_last=True),
     sampler_seed=dict(type='DistSamplerSeedHook'),
-    visualization=dict(type='SegVisualizationHook'))
+    # mmseg's SegVisualizationHook, able to draw file-free data and regions
+    visualization=dict(type='RegionVisualizationHook', interval=1))

@@ -1,5 +1,11 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
+from .atomic_checkpoint_hook import AtomicCheckpointHook
 from .mask_usage_hook import MaskUsageHook
+from .region_visualization_hook import RegionVisualizationHook
+from .rng_state_hook import RNGStateHook
 from .sample_visualization_hook import SampleVisualizationHook
 
-__all__ = ['MaskUsageHook', 'SampleVisualizationHook']
+__all__ = [
+    'AtomicCheckpointHook', 'RNGStateHook',
+    'MaskUsageHook', 'RegionVisualizationHook', 'SampleVisualizationHook'
+]
