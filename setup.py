@@ -48,8 +48,10 @@ def add_mim_extension() -> None:
         return
     mim_path = osp.join(HERE, 'mmfactdiff', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    for name in ('configs', 'tools'):
-        src = osp.join(HERE, name)
+    # model-index.yml lets mmengine resolve `mmfactdiff::<config>` bases
+    for name, src_rel in (('configs', 'configs'), ('tools', 'tools'),
+                          ('model-index.yml', 'configs/model-index.yml')):
+        src = osp.join(HERE, src_rel)
         dst = osp.join(mim_path, name)
         if osp.islink(dst) or osp.isfile(dst):
             os.remove(dst)
@@ -57,8 +59,10 @@ def add_mim_extension() -> None:
             shutil.rmtree(dst)
         if mode == 'symlink':
             os.symlink(osp.relpath(src, mim_path), dst)
-        else:
+        elif osp.isdir(src):
             shutil.copytree(src, dst)
+        else:
+            shutil.copyfile(src, dst)
 
 
 if __name__ == '__main__':
@@ -74,8 +78,12 @@ if __name__ == '__main__':
         packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs',
                                         'projects')),
         include_package_data=True,
-        package_data={'mmfactdiff': ['.mim/configs/**/*', '.mim/tools/**/*',
-                                     'datasets/meta/*']},
+        package_data={
+            'mmfactdiff': [
+                '.mim/model-index.yml', '.mim/configs/**/*',
+                '.mim/tools/**/*'
+            ]
+        },
         python_requires='>=3.8',
         license='Apache License 2.0',
         install_requires=RUNTIME,
