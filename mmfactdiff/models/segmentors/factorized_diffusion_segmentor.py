@@ -1,5 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import copy
+import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
@@ -11,6 +12,7 @@ from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
+from mmfactdiff.visualization import region_palette
 from ..utils import UNetFeatures, resize_masks
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
@@ -59,12 +61,17 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             the hierarchical model. Defaults to None.
         cond_label_key (str, optional): Metainfo key of the class label for
             class-conditional models. Defaults to None.
-        train_cfg (dict, optional): Unused; kept for the mmseg signature.
+        train_cfg (dict, optional): ``usage_balance_weight`` (default 0,
+            off): weight of ``loss_usage``, the KL divergence of the
+            batch-mean mask from the uniform distribution over regions. A
+            remedy against region collapse; NOT part of the paper, which
+            trains with the denoising loss alone.
         test_cfg (dict, optional): ``t`` (noise level of the segmentation
             read-out, default 30), ``num_noise_draws`` (masks averaged over
             this many noise draws, default 1), ``noise_seed`` (default 0),
             ``mode`` (``'whole'`` or ``'slide'``), ``img_size`` (for
-            :meth:`sample`).
+            :meth:`sample`), optional ``region_names`` / ``region_palette``
+            (for :attr:`dataset_meta`).
         data_preprocessor (dict, optional): ``SegDataPreProcessor`` config;
             use ``mean=std=[127.5] * 3`` for inputs in [-1, 1].
         pretrained (str, optional): Unused; kept for the mmseg signature.
@@ -102,7 +109,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             DIFFUSION_SCHEDULERS.build(scheduler)
             if isinstance(scheduler, dict) else scheduler)
         self.cond_label_key = cond_label_key
-        self.train_cfg = train_cfg
+        self.train_cfg = ConfigDict(train_cfg or {})
         test = copy.deepcopy(DEFAULT_TEST_CFG)
         test.update(test_cfg or {})
         self.test_cfg = ConfigDict(test)
@@ -120,6 +127,41 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                 value = getattr(self.backbone, attr)
                 cfg[key] = list(value) if isinstance(value, list) else value
         return cfg
+
+    # -- region names for mmseg's inference APIs ----------------------------
+    @property
+    def dataset_meta(self) -> dict:
+        """``classes`` and ``palette`` of the K regions, for visualisers.
+
+        mmseg's ``init_model``, ``show_result_pyplot`` and
+        ``MMSegInferencer`` read ``model.dataset_meta`` to name and colour
+        the predicted ids. The regions are unsupervised, so they are named
+        ``('region 0', 'region 1', ...)`` unless ``test_cfg.region_names``
+        (K names) is set; ``test_cfg.region_palette`` (K RGB triples)
+        overrides the default colours (:func:`region_palette`).
+        """
+        k = int(self.out_channels)
+        names = self.test_cfg.get('region_names', None)
+        names = (tuple(names) if names is not None else tuple(
+            f'region {i}' for i in range(k)))
+        palette = self.test_cfg.get('region_palette', None)
+        palette = ([list(map(int, c)) for c in palette] if palette is not None
+                   else region_palette(k).tolist())
+        if len(names) != k or len(palette) != k:
+            raise ValueError(
+                f'test_cfg.region_names / region_palette need {k} entries '
+                f'(one per region), got {len(names)} / {len(palette)}')
+        return dict(classes=names, palette=palette)
+
+    @dataset_meta.setter
+    def dataset_meta(self, meta: Optional[dict]) -> None:
+        """Keep assigned metainfo aside as ``source_dataset_meta``.
+
+        ``init_model`` and ``MMSegInferencer`` assign the checkpoint's
+        training-set metainfo (or Cityscapes'): its classes name the data's
+        labels, not the K regions, so it must not rename them.
+        """
+        self.source_dataset_meta = meta
 
     # -- shared pieces ------------------------------------------------------
     def _cond_labels(self, metas: Optional[Sequence],
@@ -198,7 +240,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         """Denoising loss. Reads no segmentation labels.
 
         Returns:
-            dict: ``loss_denoise`` (epsilon MSE).
+            dict: ``loss_denoise`` (epsilon MSE), and ``loss_usage`` when
+            ``train_cfg.usage_balance_weight`` > 0.
         """
         labels = self._cond_labels(data_samples, inputs.device)
         t = self.scheduler.sample_timesteps(inputs.shape[0], inputs.device)
@@ -211,7 +254,15 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                 usage=m.mean(dim=(0, 2, 3)),
                 entropy=-(m.clamp_min(1e-8).log() * m).sum(1).mean(),
                 spatial_std=m.std(dim=(2, 3)).mean())
-        return dict(loss_denoise=F.mse_loss(eps_hat.float(), noise.float()))
+        losses = dict(
+            loss_denoise=F.mse_loss(eps_hat.float(), noise.float()))
+        weight = float(self.train_cfg.get('usage_balance_weight', 0.))
+        if weight > 0:
+            usage = masks.float().mean(dim=(0, 2, 3)).clamp_min(1e-8)
+            # KL(usage || uniform) = log K - H(usage): 0 iff all used evenly
+            kl = (usage * usage.log()).sum() + math.log(usage.numel())
+            losses['loss_usage'] = weight * kl
+        return losses
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:
@@ -221,7 +272,9 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         Returns:
             Tensor: Soft masks (B, K, H, W) at the input size, averaged over
             ``test_cfg.num_noise_draws`` noise draws from a generator seeded
-            with ``test_cfg.noise_seed`` at every call (deterministic).
+            with ``test_cfg.noise_seed`` at every call (deterministic). Every
+            image of the batch gets the same draws, so its masks do not
+            depend on the batch it is in (same as segmenting it alone).
         """
         t = int(self.test_cfg.t)
         labels = self._cond_labels(batch_img_metas, inputs.device)
@@ -231,8 +284,10 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             raise ValueError('test_cfg.num_noise_draws must be >= 1')
         masks = 0.
         for _ in range(draws):
-            noise = torch.randn(inputs.shape, generator=gen).to(inputs)
-            x_t = self.scheduler.add_noise(inputs, noise, t)
+            # one (C, H, W) draw shared by the batch: drawing (B, C, H, W)
+            # made an image's noise depend on its batch size and position
+            noise = torch.randn(inputs.shape[1:], generator=gen).to(inputs)
+            x_t = self.scheduler.add_noise(inputs, noise.expand_as(inputs), t)
             feats = self.extract_feat(x_t, t, labels)
             masks = masks + self.region_masks(
                 feats, inputs.shape[-2:], sample=False)

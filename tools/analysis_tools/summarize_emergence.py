@@ -1,0 +1,111 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""Summarise emergence_curve.py results: a markdown table and a plot.
+
+    python tools/analysis_tools/summarize_emergence.py \
+        work_dirs/emergence/*.json --plot docs/figures/emergence.png
+
+Runs are grouped by variant (``plain`` K=1 U-Net + k-means, or the mask
+sampling mode and any --cfg-options); each table row is one run (seed),
+each column a training length, each cell the foreground IoU of the EMA
+weights (raw weights in brackets). A run "collapsed" when, at its last
+evaluation, one region's usage on the held-out images was below 2%.
+"""
+import argparse
+import json
+import os
+import os.path as osp
+from collections import defaultdict
+
+import numpy as np
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('results', nargs='+', help='JSON files')
+    p.add_argument('--plot', help='PNG file for the curves')
+    p.add_argument('--metric', default='fg_iou', choices=['fg_iou', 'miou'])
+    return p.parse_args(argv)
+
+
+def variant(res: dict) -> str:
+    if res.get('plain'):
+        return 'plain U-Net (K=1) + per-image k-means'
+    opts = dict(res.get('cfg_options') or {})
+    opts.pop('model.decode_head.mask_sampling', None)
+    extra = ', '.join(f'{k.split(".")[-1]}={v}' for k, v in opts.items())
+    return res['mask_sampling'] + (f' ({extra})' if extra else '')
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    runs = [json.load(open(p)) for p in args.results]
+    groups = defaultdict(list)
+    for r in runs:
+        groups[variant(r)].append(r)
+    iters = sorted({pt['iter'] for r in runs for pt in r['curve']})
+    m = args.metric
+    print(f'Metric: {m} on held-out images (EMA weights; raw in '
+          'brackets).\n')
+    print('| variant | seed | ' + ' | '.join(str(i) for i in iters) +
+          ' | collapsed |')
+    print('| --- | --- | ' + ' | '.join('---' for _ in iters) + ' | --- |')
+    summary = {}
+    for name, rs in sorted(groups.items()):
+        for r in sorted(rs, key=lambda r: r['seed']):
+            by_iter = {pt['iter']: pt for pt in r['curve']}
+            cells = []
+            for i in iters:
+                pt = by_iter.get(i)
+                cells.append('-' if pt is None else
+                             f"{pt['ema'][m]:.3f} ({pt['raw'][m]:.3f})")
+            last = r['curve'][-1] if r['curve'] else None
+            usage = last and last['ema'].get('usage')
+            collapsed = ('-' if not usage else
+                         ('yes' if min(usage) < 0.02 else 'no'))
+            print(f"| {name} | {r['seed']} | " + ' | '.join(cells) +
+                  f' | {collapsed} |')
+        summary[name] = {
+            i: [
+                pt['ema'][m] for r in rs for pt in r['curve']
+                if pt['iter'] == i
+            ]
+            for i in iters
+        }
+    base = runs[0]['baselines']
+    print('\nBaselines on the same images: all-foreground '
+          f"{base['all_foreground_fg_iou']:.3f} fg IoU; per-image colour "
+          f"k-means {base['colour_kmeans_fg_iou']:.3f} fg IoU, "
+          f"{base['colour_kmeans_miou']:.3f} mIoU.")
+    print(f"Machine: {runs[0]['machine']}; seconds per iteration: " +
+          ', '.join(f"{variant(r)} s{r['seed']}: {r.get('sec_per_iter')}"
+                    for r in runs))
+    if args.plot:
+        import matplotlib
+        matplotlib.use('Agg')
+        import matplotlib.pyplot as plt
+        fig, ax = plt.subplots(figsize=(6.5, 4))
+        for name, by_iter in summary.items():
+            xs = [i for i in iters if by_iter[i]]
+            for r in groups[name]:
+                ax.plot([pt['iter'] for pt in r['curve']],
+                        [pt['ema'][m] for pt in r['curve']],
+                        alpha=0.35, lw=1)
+            ax.plot(xs, [np.mean(by_iter[i]) for i in xs], lw=2.5,
+                    label=f'{name} (mean of {len(groups[name])})')
+        ax.axhline(base['all_foreground_fg_iou'], color='k', ls=':',
+                   label='all-foreground')
+        ax.axhline(base['colour_kmeans_fg_iou'], color='gray', ls='--',
+                   label='colour k-means')
+        ax.set_xlabel('training iterations (batch 32)')
+        ax.set_ylabel('foreground IoU (held-out)')
+        ax.set_ylim(0, 1)
+        ax.legend(fontsize=7)
+        ax.grid(alpha=0.3)
+        os.makedirs(osp.dirname(osp.abspath(args.plot)), exist_ok=True)
+        fig.tight_layout()
+        fig.savefig(args.plot, dpi=120)
+        print(f'\nplot: {args.plot}')
+
+
+if __name__ == '__main__':
+    main()
