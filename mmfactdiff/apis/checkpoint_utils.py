@@ -14,16 +14,18 @@ def load_weights(model: torch.nn.Module,
                  weights: str = 'ema') -> dict:
     """Load a training checkpoint into ``model``.
 
-    mmengine's ``EMAHook`` stores the averaged weights beside the raw ones
-    (``ema_state_dict``, keys prefixed ``module.``); evaluation and sampling
-    should use them, as ``tools/test.py`` does through the hook.
+    mmengine's ``EMAHook`` swaps the two copies when it saves: the
+    checkpoint's ``state_dict`` holds the averaged (EMA) weights, ready for
+    deployment, and ``ema_state_dict`` (keys prefixed ``module.``) holds the
+    raw training weights. Evaluation and sampling should use the EMA
+    weights, as ``tools/test.py`` and mmseg's ``init_model`` do.
 
     Args:
         model (nn.Module): The model to load into.
         checkpoint (str): Path of a ``.pth`` written by ``tools/train.py``.
-        weights (str): ``'ema'`` (the averaged weights; falls back to the
-            raw ones, with a warning, if the checkpoint has none) or
-            ``'raw'``. Defaults to 'ema'.
+        weights (str): ``'ema'`` (the averaged weights; a checkpoint
+            written without ``EMAHook`` only has raw ones, which are used
+            with a warning) or ``'raw'``. Defaults to 'ema'.
 
     Returns:
         dict: The loaded checkpoint (``meta`` etc.).
@@ -36,18 +38,17 @@ def load_weights(model: torch.nn.Module,
     except Exception as e:  # corrupt or truncated files
         raise RuntimeError(f'cannot load checkpoint {checkpoint!r}: {e}') \
             from e
-    if weights == 'ema':
-        ema = ckpt.get('ema_state_dict')
-        if ema is None:
-            from mmengine.logging import print_log
-            print_log(f'{checkpoint} has no EMA weights; using the raw ones',
-                      logger='current', level=30)
-        else:
-            state = {
-                k[len('module.'):]: v
-                for k, v in ema.items() if k.startswith('module.')
-            }
-            model.load_state_dict(state, strict=True)
+    swapped = ckpt.get('ema_state_dict')
+    if swapped is None and weights == 'ema':
+        from mmengine.logging import print_log
+        print_log(f'{checkpoint} was saved without EMAHook: using its raw '
+                  'weights', logger='current', level=30)
+    elif swapped is not None and weights == 'raw':
+        state = {
+            k[len('module.'):]: v
+            for k, v in swapped.items() if k.startswith('module.')
+        }
+        model.load_state_dict(state, strict=True)
     return ckpt
 
 

@@ -103,3 +103,19 @@ def test_test_tool_metrics_and_show_dir_on_rendered_data(trained, tmp_path):
     assert len(preds) == 8
     ids = np.array(Image.open(preds[0]))
     assert ids.shape == (32, 32) and ids.max() < 2
+
+
+def test_load_weights_picks_ema_and_raw_copies(trained):
+    """EMAHook saves the EMA weights as state_dict and the raw ones as
+    ema_state_dict: 'ema' and 'raw' must load the right ones."""
+    import torch
+    from mmfactdiff.apis import init_factdiff_model
+    cfg, ckpt = trained
+    data = torch.load(ckpt, map_location='cpu')
+    key = 'decode_head.conv_seg.weight'
+    ema = init_factdiff_model(cfg, ckpt, weights='ema')
+    raw = init_factdiff_model(cfg, ckpt, weights='raw')
+    assert torch.equal(ema.state_dict()[key], data['state_dict'][key])
+    assert torch.equal(raw.state_dict()[key],
+                       data['ema_state_dict']['module.' + key])
+    assert not torch.equal(ema.state_dict()[key], raw.state_dict()[key])

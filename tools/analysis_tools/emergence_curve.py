@@ -49,6 +49,9 @@ def parse_args() -> argparse.Namespace:
                    help='train the K=1 plain U-Net and score k-means on its '
                    'decoder features instead')
     p.add_argument('--threads', type=int, default=None)
+    p.add_argument('--save-masks', action='store_true',
+                   help='write a PNG of the first 12 held-out images and '
+                   'their regions (EMA) beside the JSON at each evaluation')
     p.add_argument('--out', required=True, help='JSON file to write')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args()
@@ -131,14 +134,30 @@ def main() -> None:
         if k_eval == 2 else None,
         colour_kmeans_miou=hungarian_miou(colour, gts, k_eval, num_classes))
 
+    def save_grid(preds, it: int) -> None:
+        from PIL import Image
+
+        from mmfactdiff.visualization import colorize, make_grid
+        imgs = np.stack([
+            img.permute(1, 2, 0).numpy()[..., ::-1]
+            for img in val['inputs'][:len(preds)]
+        ])
+        gt = np.stack(gts[:len(preds)])
+        grid = make_grid(imgs, np.stack(preds), k_eval, ncols=6, scale=2,
+                         extra=[colorize(np.minimum(gt, 1), 2)])
+        Image.fromarray(grid).save(
+            osp.splitext(args.out)[0] + f'_masks_{it:05d}.png')
+
     @torch.no_grad()
-    def evaluate(net) -> dict:
+    def evaluate(net, it: int = 0) -> dict:
         net.eval()
         data = net.data_preprocessor(dict(val), False)
         metas = [s.metainfo for s in data['data_samples']]
         if not args.plain:
             masks = net.encode_decode(data['inputs'], metas)
             preds = [m.argmax(0).numpy() for m in masks]
+            if args.save_masks and net is ema.module:
+                save_grid(preds[:12], it)
             out = dict(
                 miou=hungarian_miou(preds, gts, k_eval, num_classes),
                 usage=masks.mean((0, 2, 3)).tolist())
@@ -207,8 +226,8 @@ def main() -> None:
                 iter=it,
                 seconds=round(elapsed, 1),
                 loss=float(np.mean(losses[-args.eval_every:])),
-                raw=evaluate(model),
-                ema=evaluate(ema.module))
+                raw=evaluate(model, it),
+                ema=evaluate(ema.module, it))
             result['curve'].append(point)
             result['sec_per_iter'] = round(elapsed / it, 3)
             print(json.dumps(point), flush=True)

@@ -1,0 +1,166 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""tools/demo/segment_demo.py: overlays, palette PNGs and soft masks at the
+original image size, deterministic, with working test_cfg overrides."""
+import importlib.util
+import os.path as osp
+import subprocess
+import sys
+
+import mmcv
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+from PIL import Image
+
+from conftest import REPO_ROOT
+from mmfactdiff.visualization import region_palette
+from tiny_configs import MAIN_CONFIG, TINY_OPTIONS
+from tiny_models import leave_zero_init
+
+DEMO = osp.join(REPO_ROOT, 'tools', 'demo', 'segment_demo.py')
+K = 2
+# name -> (file, (h, w)); sub/a.png shares a stem with a.jpg
+IMAGES = {
+    'a': ('a.jpg', (20, 28)),
+    'sub/a': ('sub/a.png', (40, 24)),
+    'c': ('c.PNG', (16, 16)),
+}
+
+
+def _load_demo():
+    spec = importlib.util.spec_from_file_location('segment_demo', DEMO)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope='module')
+def demo():
+    return _load_demo()
+
+
+@pytest.fixture(scope='module')
+def assets(tmp_path_factory):
+    """Tiny config + checkpoint, and a folder of three images (one in a
+    sub-folder) plus a text file the demo must ignore."""
+    import mmfactdiff  # noqa: F401
+    from mmseg.registry import MODELS
+    root = tmp_path_factory.mktemp('demo')
+    cfg = Config.fromfile(MAIN_CONFIG)
+    cfg.merge_from_dict(TINY_OPTIONS)
+    cfg_path = str(root / 'tiny.py')
+    cfg.dump(cfg_path)
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    model = leave_zero_init(MODELS.build(cfg.model), std=0.3)
+    ckpt = str(root / 'tiny.pth')
+    torch.save(dict(state_dict=model.state_dict(), meta=dict()), ckpt)
+    img_dir = root / 'images'
+    rng = np.random.default_rng(0)
+    for _, (rel, (h, w)) in IMAGES.items():
+        img = rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+        img[:h // 2] //= 4
+        mmcv.imwrite(img, str(img_dir / rel))  # creates the folders
+    (img_dir / 'notes.txt').write_text('not an image')
+    return dict(cfg=cfg_path, ckpt=ckpt, img_dir=str(img_dir))
+
+
+def _png(path) -> Image.Image:
+    """Open and fully read a PNG (no file handle left open)."""
+    with Image.open(path) as img:
+        img.load()
+        return img.copy()
+
+
+def _run(demo, assets, out_dir, *extra, inp=None):
+    argv = [
+        assets['cfg'], assets['ckpt'], inp or assets['img_dir'], '--out-dir',
+        str(out_dir), '--device', 'cpu', '--save-masks', *extra
+    ]
+    return demo.main(argv)
+
+
+def test_demo_writes_overlays_and_region_maps_at_original_size(
+        demo, assets, tmp_path):
+    assert _run(demo, assets, tmp_path / 'out', '--opacity', '0.7') == 0
+    seen = set()
+    for name, (_, (h, w)) in IMAGES.items():
+        # a.jpg and sub/a.png have different stems (folders are kept)
+        regions = _png(tmp_path / 'out' / f'{name}_regions.png')
+        overlay = _png(tmp_path / 'out' / f'{name}_overlay.png')
+        masks = np.load(tmp_path / 'out' / f'{name}_masks.npy')
+        assert regions.mode == 'P' and regions.size == (w, h)
+        assert overlay.mode == 'RGB' and overlay.size == (w, h)
+        assert masks.shape == (K, h, w)
+        ids = np.array(regions)
+        assert ids.max() < K
+        np.testing.assert_array_equal(ids, masks.argmax(0))
+        np.testing.assert_allclose(masks.sum(0), 1, atol=1e-5)
+        seen |= set(np.unique(ids).tolist())
+        # the palette PNG carries the model's region colours
+        assert regions.getpalette()[:3 * K] == \
+            region_palette(K).flatten().tolist()
+    assert seen == set(range(K))
+    assert not list((tmp_path / 'out').glob('notes*'))
+
+
+def test_demo_is_deterministic_and_overrides_change_the_masks(
+        demo, assets, tmp_path):
+    img = osp.join(assets['img_dir'], IMAGES['a'][0])
+
+    def masks(tag, *extra):
+        assert _run(demo, assets, tmp_path / tag, *extra, inp=img) == 0
+        return np.load(tmp_path / tag / 'a_masks.npy')
+
+    base = masks('base', '--t', '5')
+    np.testing.assert_array_equal(masks('again', '--t', '5'), base)
+    for tag, extra in (('t', ('--t', '60')), ('draws', ('--t', '5',
+                                                        '--num-draws', '3')),
+                       ('seed', ('--t', '5', '--noise-seed', '1'))):
+        assert not np.allclose(masks(tag, *extra), base, atol=1e-4), tag
+    # a bigger forward resolution: still the original size out
+    assert masks('size', '--t', '5', '--img-size', '48').shape == (K, 20, 28)
+    with pytest.raises(ValueError, match='multiple of 2'):
+        _run(demo, assets, tmp_path / 'odd', '--img-size', '33', inp=img)
+
+
+def test_demo_names_region_palette_and_folders(demo, assets, tmp_path):
+    assert demo.collect_images(assets['img_dir']) == [
+        (osp.join(assets['img_dir'], 'a.jpg'), 'a'),
+        (osp.join(assets['img_dir'], 'c.PNG'), 'c'),
+        (osp.join(assets['img_dir'], 'sub', 'a.png'), osp.join('sub', 'a')),
+    ]
+    out = tmp_path / 'named'
+    img = osp.join(assets['img_dir'], IMAGES['c'][0])
+    assert _run(
+        demo,
+        assets,
+        out,
+        '--cfg-options',
+        'model.test_cfg.region_palette=[[1,2,3],[4,5,6]]',
+        inp=img) == 0
+    assert _png(out / 'c_regions.png').getpalette()[:6] == [1, 2, 3, 4, 5, 6]
+
+
+def test_demo_cli_reports_unreadable_images(assets, tmp_path):
+    """Run as a script: bad files are named, skipped, and fail the run."""
+    inp = tmp_path / 'in'
+    inp.mkdir()
+    mmcv.imwrite(np.zeros((12, 10, 3), np.uint8), str(inp / 'good.png'))
+    (inp / 'broken.jpg').write_bytes(b'\xff\xd8 truncated')
+    out = tmp_path / 'out'
+    proc = subprocess.run([
+        sys.executable, DEMO, assets['cfg'], assets['ckpt'],
+        str(inp), '--out-dir',
+        str(out), '--device', 'cpu'
+    ],
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert 'broken.jpg' in proc.stderr
+    assert _png(out / 'good_regions.png').size == (10, 12)
+    assert _png(out / 'good_overlay.png').size == (10, 12)
+    assert not list(out.glob('broken*'))
