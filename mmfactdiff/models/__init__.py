@@ -1,8 +1,21 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from .backbones import *  # noqa: F401,F403
-from .decode_heads import *  # noqa: F401,F403
-from .decoders import *  # noqa: F401,F403
-from .layers import *  # noqa: F401,F403
-from .schedulers import *  # noqa: F401,F403
-from .segmentors import *  # noqa: F401,F403
-from .utils import *  # noqa: F401,F403
+from .backbones import DiffusionUNetEncoder
+from .decode_heads import MaskGeneratorHead
+from .decoders import DECODING_MODES, ParallelUNetDecoder
+from .layers import (Downsample, SpatialSelfAttention, TimestepEmbedding,
+                     TimestepResBlock, TimestepSequential, UNetDecoderTrunk,
+                     Upsample, sinusoidal_embedding)
+from .schedulers import DDIMNoiseScheduler, DDPMNoiseScheduler
+from .segmentors import FactorizedDiffusionSegmentor
+from .utils import (MASK_SAMPLING_MODES, UNetFeatures, group_norm,
+                    resize_masks, sample_masks)
+
+__all__ = [
+    'DiffusionUNetEncoder', 'MaskGeneratorHead', 'DECODING_MODES',
+    'ParallelUNetDecoder', 'Downsample', 'SpatialSelfAttention',
+    'TimestepEmbedding', 'TimestepResBlock', 'TimestepSequential',
+    'UNetDecoderTrunk', 'Upsample', 'sinusoidal_embedding',
+    'DDIMNoiseScheduler', 'DDPMNoiseScheduler',
+    'FactorizedDiffusionSegmentor', 'MASK_SAMPLING_MODES', 'UNetFeatures',
+    'group_norm', 'resize_masks', 'sample_masks'
+]
