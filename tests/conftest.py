@@ -7,6 +7,12 @@ import torch
 REPO_ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 
 
+def pytest_configure(config):
+    config.addinivalue_line(
+        'markers', 'slow: runs training subprocesses (part of the default '
+        'suite; deselect with -m "not slow")')
+
+
 @pytest.fixture(autouse=True)
 def _seed_and_scope():
     """Deterministic tests, and mmseg as the default registry scope."""

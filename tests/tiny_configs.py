@@ -1,6 +1,7 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """A runnable tiny version of the main config, for tool and engine tests."""
 import os.path as osp
+import uuid
 
 from mmengine.config import Config
 
@@ -47,6 +48,9 @@ def tiny_config(work_dir: str, max_iters: int = 8, **options) -> Config:
     })
     opts.update(options)
     cfg.merge_from_dict(opts)
+    # Runners built in one process share a visualizer by name: give each
+    # its own, so logs land in their own work dir.
+    cfg.visualizer.name = f'visualizer-{uuid.uuid4().hex[:8]}'
     # sample grids are tested separately; keep them fast here
     for hook in cfg.custom_hooks:
         if hook['type'] == 'SampleVisualizationHook':

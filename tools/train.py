@@ -48,6 +48,32 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
+def _setup_cpu_distributed(cfg: Config) -> None:
+    """Make ``--launcher pytorch`` work on machines without CUDA.
+
+    mmengine 0.10.7's pytorch launcher calls ``torch.cuda.set_device`` and
+    its ``Runner`` wraps the model in DDP with ``device_ids=[LOCAL_RANK]``;
+    both fail without CUDA. Here the process group is initialised first
+    (gloo; mmengine then skips its own initialisation) and DDP gets no
+    device ids. Nothing changes where CUDA is available.
+    """
+    import torch
+    import torch.distributed as dist
+    if torch.cuda.is_available():
+        return
+    dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
+    backend = dist_cfg.get('backend', 'gloo')
+    if backend == 'nccl':
+        print_log('No CUDA: using the gloo backend instead of nccl.',
+                  logger='current', level=logging.WARNING)
+        backend = 'gloo'
+    if not dist.is_initialized():
+        dist.init_process_group(backend=backend)
+    if 'runner_type' not in cfg and cfg.get('model_wrapper_cfg') is None:
+        cfg.model_wrapper_cfg = dict(
+            type='MMDistributedDataParallel', device_ids=None)
+
+
 def main() -> None:
     args = parse_args()
     import mmfactdiff  # noqa: F401  (registers the modules)
@@ -82,6 +108,9 @@ def main() -> None:
     elif args.resume is not None:
         cfg.resume = True
         cfg.load_from = args.resume
+
+    if args.launcher == 'pytorch':
+        _setup_cpu_distributed(cfg)
 
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

@@ -23,3 +23,8 @@ vis_backends = [
 ]
 visualizer = dict(
     type='SegLocalVisualizer', vis_backends=vis_backends, name='visualizer')
+# A fixed seed by default (mmengine draws a random one when it is None):
+# --resume is exact only with a fixed seed, since the data sampler's
+# shuffle is seeded from it. diff_rank_seed: every process of a
+# multi-process run draws its own timesteps and noise (seed + rank).
+randomness = dict(seed=0, diff_rank_seed=True)

@@ -13,9 +13,15 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50, log_metric_by_epoch=False),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # CheckpointHook written atomically (tmp + fsync + rename), so a crash
+    # never leaves a half-written checkpoint or a dangling last_checkpoint
     checkpoint=dict(
-        type='CheckpointHook', by_epoch=False, interval=5000, max_keep_ckpts=3,
-        save_last=True),
+        type='AtomicCheckpointHook', by_epoch=False, interval=5000,
+        max_keep_ckpts=3, save_last=True),
+    # RNG states in checkpoints: --resume repeats an uninterrupted run
+    # exactly (docs/training.md). A default hook, not a custom one, so that
+    # configs replacing the custom_hooks list keep it.
+    rng_state=dict(type='RNGStateHook'),
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # mmseg's SegVisualizationHook, able to draw file-free data and regions
     visualization=dict(type='RegionVisualizationHook', interval=1))

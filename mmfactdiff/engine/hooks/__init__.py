@@ -1,11 +1,14 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .dead_region_restart_hook import DeadRegionRestartHook
 from .mask_usage_hook import MaskUsageHook
 from .region_visualization_hook import RegionVisualizationHook
 from .rng_state_hook import RNGStateHook
 from .sample_visualization_hook import SampleVisualizationHook
+from .tau_schedule_hook import TauScheduleHook
 
 __all__ = [
     'AtomicCheckpointHook', 'RNGStateHook',
-    'MaskUsageHook', 'RegionVisualizationHook', 'SampleVisualizationHook'
+    'DeadRegionRestartHook', 'MaskUsageHook', 'RegionVisualizationHook',
+    'SampleVisualizationHook', 'TauScheduleHook'
 ]

@@ -19,7 +19,8 @@ class DeadRegionRestartHook(Hook):
     a perturbed copy of the most used region's row, so the dead region
     splits the dominant one (as dead-code restarts do in vector
     quantisation), and the optimizer's moments of both rows are reset. Not
-    part of the paper.
+    part of the paper. Its counters are not saved in checkpoints: after
+    ``--resume`` they start again from zero.
 
     Args:
         min_usage (float): Usage under which a region counts as dead.

@@ -140,14 +140,14 @@ class RNGStateHook(Hook):
                     hook.by_epoch != by_epoch:
                 continue
             if by_epoch:
-                due = hook.every_n_epochs(runner, hook.interval,
-                                          hook.save_begin) or (
-                                              hook.save_last and
-                                              hook.is_last_train_epoch(runner))
+                periodic = hook.every_n_epochs(runner, hook.interval,
+                                               hook.save_begin)
+                last = hook.is_last_train_epoch(runner)
             else:
-                due = hook.every_n_train_iters(
-                    runner, hook.interval, hook.save_begin) or (
-                        hook.save_last and hook.is_last_train_iter(runner))
+                periodic = hook.every_n_train_iters(runner, hook.interval,
+                                                    hook.save_begin)
+                last = hook.is_last_train_iter(runner)
+            due = periodic or (hook.save_last and last)
             if due:
                 return True
         return False
@@ -197,7 +197,7 @@ class RNGStateHook(Hook):
         """On resume, keep this rank's states for :meth:`before_train`."""
         if not getattr(runner, '_resume', False):
             return  # load_from: weights only, a new run
-        if runner._randomness_cfg.get('seed') is None:
+        if getattr(runner, '_randomness_cfg', {}).get('seed') is None:
             print_log(
                 'Resuming without randomness.seed: the data sampler is '
                 'seeded afresh, so the run will not repeat the interrupted '

@@ -56,6 +56,10 @@ class MaskGeneratorHead(BaseDecodeHead):
             Defaults to 'soft'.
         tau (float): Gumbel-softmax temperature; a hook may schedule it.
             Defaults to 1.
+        gumbel_noise_stride (int): Block size of the Gumbel noise in
+            ``'gumbel'`` mode (1: per pixel; s > 1: one draw per s x s block,
+            giving spatially coherent hard masks; not in the paper).
+            Defaults to 1.
         with_cp (bool): Gradient checkpointing. Defaults to False.
         **kwargs: ``BaseDecodeHead`` arguments: ``num_classes`` (= K,
             required), ``loss_decode``, ``align_corners``, ``init_cfg``...
@@ -77,6 +81,7 @@ class MaskGeneratorHead(BaseDecodeHead):
                  num_groups: int = 32,
                  mask_sampling: str = 'soft',
                  tau: float = 1.0,
+                 gumbel_noise_stride: int = 1,
                  with_cp: bool = False,
                  **kwargs) -> None:
         if in_channels is None or in_strides is None:
@@ -102,6 +107,7 @@ class MaskGeneratorHead(BaseDecodeHead):
                      mask_sampling)
         self.mask_sampling = mask_sampling
         self.tau = tau
+        self.gumbel_noise_stride = gumbel_noise_stride
         self.emb_channels = emb_channels
         self.trunk = UNetDecoderTrunk(
             skip_channels=in_channels[:-1],
@@ -142,4 +148,4 @@ class MaskGeneratorHead(BaseDecodeHead):
         """Masks (B, K, h, w) summing to one over K, per ``mask_sampling``
         in training mode and softmax otherwise."""
         return sample_masks(logits, self.mask_sampling, self.tau,
-                            self.training)
+                            self.training, self.gumbel_noise_stride)

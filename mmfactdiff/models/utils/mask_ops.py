@@ -25,7 +25,8 @@ def resize_masks(masks: Tensor, size: Sequence[int]) -> Tensor:
 def sample_masks(logits: Tensor,
                  mode: str = 'soft',
                  tau: float = 1.0,
-                 training: bool = True) -> Tensor:
+                 training: bool = True,
+                 noise_stride: int = 1) -> Tensor:
     """Turn region logits (B, K, H, W) into masks that sum to one over K.
 
     Args:
@@ -38,6 +39,11 @@ def sample_masks(logits: Tensor,
         tau (float): Gumbel-softmax temperature. Defaults to 1.
         training (bool): Outside training, every mode returns the
             deterministic softmax. Defaults to True.
+        noise_stride (int): Draw the Gumbel noise once per
+            ``noise_stride x noise_stride`` block (nearest upsampling), so
+            that the sampled hard masks are spatially coherent blobs rather
+            than independent per-pixel draws. 1 is the standard per-pixel
+            Gumbel-softmax. Defaults to 1.
 
     Returns:
         Tensor: Masks (B, K, H, W).
@@ -48,7 +54,15 @@ def sample_masks(logits: Tensor,
     if mode == 'soft' or not training:
         return logits.softmax(dim=1)
     # Gumbel(0, 1) noise; the clamp keeps log() finite in low precision.
-    u = torch.rand_like(logits).clamp_(1e-6, 1. - 1e-6)
+    if noise_stride > 1:
+        h, w = logits.shape[-2:]
+        small = logits.new_empty(*logits.shape[:2], -(-h // noise_stride),
+                                 -(-w // noise_stride)).uniform_()
+        u = small.repeat_interleave(noise_stride, -2).repeat_interleave(
+            noise_stride, -1)[..., :h, :w]
+    else:
+        u = torch.rand_like(logits)
+    u = u.clamp(1e-6, 1. - 1e-6)
     y = (logits - torch.log(-torch.log(u))) / tau
     soft = y.softmax(dim=1)
     hard = F.one_hot(y.argmax(dim=1), logits.shape[1]).permute(0, 3, 1,

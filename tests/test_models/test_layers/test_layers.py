@@ -111,3 +111,15 @@ def test_trunk_upsamples_where_skips_get_finer():
     assert out.shape == (1, 4, 8, 8)
     with pytest.raises(ValueError, match='levels'):
         UNetDecoderTrunk([4, 4], [1, 4], 4, 4, 4, channel_mults=(1, 2))
+
+
+def test_block_gumbel_noise_gives_coherent_hard_masks():
+    torch.manual_seed(0)
+    logits = torch.zeros(1, 2, 8, 8, requires_grad=True)
+    m = sample_masks(logits, 'gumbel', training=True, noise_stride=4)
+    hard = m.detach().round()
+    # with flat logits the assignment is constant on each 4x4 block
+    blocks = hard.unfold(2, 4, 4).unfold(3, 4, 4)
+    assert (blocks.amax((-1, -2)) == blocks.amin((-1, -2))).all()
+    m.sum().backward()
+    assert logits.grad is not None
