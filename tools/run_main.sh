@@ -3,10 +3,12 @@
 # the factorized model on the built-in synthetic data, evaluate its masks on
 # held-out images, generate samples, and leave a visual report.
 #
-#   bash tools/run_main.sh [WORK_DIR] [extra tools/train.py args...]
+#   bash tools/run_main.sh [WORK_DIR] [key=value config overrides...]
 #
 # Environment variables: CONFIG (default: the CPU config below), ITERS
-# (training length; default: the config's), SEED (default 0).
+# (training length; default: the config's), SEED (default 0). Overrides
+# after WORK_DIR go to tools/train.py's --cfg-options (one list: argparse
+# keeps only the last --cfg-options flag).
 # Re-running resumes an interrupted training run from its last checkpoint.
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -25,18 +27,22 @@ start=$(date +%s)
 echo "== 1/4 training ($CONFIG) -> $WORK_DIR"
 "$PY" tools/train.py "$CONFIG" --work-dir "$WORK_DIR" --resume \
     --cfg-options "${OPTS[@]}" "$@"
+# the same overrides for the steps below, which read the config too
+EVAL_OPTS=()
+[ "$#" -gt 0 ] && EVAL_OPTS=(--cfg-options "$@")
 CKPT="$WORK_DIR/$(cat "$WORK_DIR/last_checkpoint" | xargs basename)"
 
 echo "== 2/4 evaluating $CKPT on held-out images (EMA weights)"
-"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test"
+"$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test" \
+    "${EVAL_OPTS[@]}"
 
 echo "== 3/4 sampling 16 images with their masks (DDIM, 50 steps)"
 "$PY" tools/sample.py "$CONFIG" "$CKPT" --out-dir "$WORK_DIR/samples" \
-    --num-samples 16 --scheduler ddim --num-steps 50
+    --num-samples 16 --scheduler ddim --num-steps 50 "${EVAL_OPTS[@]}"
 
 echo "== 4/4 segmentation report"
 "$PY" tools/analysis_tools/segmentation_report.py "$CONFIG" "$CKPT" \
-    --out "$WORK_DIR/segmentation_grid.png"
+    --out "$WORK_DIR/segmentation_grid.png" "${EVAL_OPTS[@]}"
 
 echo
 echo "done in $(( $(date +%s) - start )) s. Report in $WORK_DIR:"
