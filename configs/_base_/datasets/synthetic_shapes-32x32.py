@@ -19,8 +19,8 @@ test_pipeline = [
 ]
 train_dataloader = dict(
     batch_size=32,
-    # rendering is cheap; on 2 cores a worker process only competes with
-    # training for the CPU (measured: docs/benchmarks.md)
+    # rendering takes about a millisecond an image (docs/datasets.md); on 2
+    # cores a worker process would only compete with training for the CPU
     num_workers=0,
     sampler=dict(type='InfiniteSampler', shuffle=True),
     dataset=dict(

@@ -1,52 +1,11 @@
-# The built-in procedural dataset: textured objects on textured
-# backgrounds, generated on the fly (no files). Train and val use different
-# seeds, so they never share an image. Labels are read by the metrics only.
-dataset_type = 'SyntheticShapesDataset'
+# The built-in procedural dataset at 64x64 (see synthetic_shapes-32x32.py).
+_base_ = './synthetic_shapes-32x32.py'
 img_size = 64
-train_pipeline = [
-    dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs')
-]
-# val/test samples of the built-in data arrive already loaded (no files)
-val_pipeline = [dict(type='PackSegInputs')]
-# Inference on any image file or array: mmseg's inference_model reads
-# cfg.test_pipeline (see docs/inference.md). Resized to the model resolution;
-# the predictions come back at the original size.
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(
-    batch_size=32,
-    # rendering is cheap; on 2 cores a worker process only competes with
-    # training for the CPU (measured: docs/benchmarks.md)
-    num_workers=0,
-    sampler=dict(type='InfiniteSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        num_samples=10000,
-        img_size=img_size,
-        num_kinds=4,
-        label_mode='binary',
-        seed=0,
-        pipeline=train_pipeline))
-val_dataloader = dict(
-    batch_size=32,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        num_samples=128,
-        img_size=img_size,
-        num_kinds=4,
-        label_mode='binary',
-        seed=1,
-        test_mode=True,
-        pipeline=val_pipeline))
-test_dataloader = val_dataloader
-val_evaluator = [
-    dict(type='ForegroundIoUMetric'),
-    dict(type='HungarianIoUMetric')
-]
-test_evaluator = val_evaluator
+train_dataloader = dict(dataset=dict(img_size=img_size))
+val_dataloader = dict(dataset=dict(img_size=img_size))
+test_dataloader = dict(dataset=dict(img_size=img_size))
