@@ -1,5 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from typing import List, Optional, Sequence
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -8,7 +8,7 @@ from torch import Tensor
 
 from mmfactdiff.registry import MODELS
 from ..layers import UNetDecoderTrunk
-from ..utils import group_norm, resize_masks
+from ..utils import group_norm, mask_and_fold, resize_masks
 
 DECODING_MODES = ('masked_skips', 'concat_masks', 'masked_features',
                   'unshared')
@@ -195,11 +195,7 @@ class ParallelUNetDecoder(BaseModule):
             out = self._run(0, [fold(s) for s in skips], fold(mid), emb_f,
                             feature_mask=masks.flatten(0, 1)[:, None])
         else:
-            folded: List[Tensor] = []
-            for s in skips:
-                m = resize_masks(masks, s.shape[-2:])
-                folded.append((s[:, None] * m[:, :, None]).flatten(0, 1))
-            out = self._run(0, folded, fold(mid), emb_f)
+            out = self._run(0, mask_and_fold(skips, masks), fold(mid), emb_f)
         return out.unflatten(0, (b, k))
 
     def forward(self,

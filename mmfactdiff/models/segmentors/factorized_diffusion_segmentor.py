@@ -13,7 +13,7 @@ from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
 from mmfactdiff.visualization import region_palette
-from ..utils import UNetFeatures, resize_masks
+from ..utils import UNetFeatures, mask_and_fold, resize_masks
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 
@@ -193,10 +193,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
     def _leaf_masks(self, feats: UNetFeatures, masks: Tensor) -> Tensor:
         """Hierarchical model: split each parent region into K2."""
         b, k1 = masks.shape[:2]
-        folded = []
-        for f in feats[:-1]:
-            m = resize_masks(masks, f.shape[-2:])
-            folded.append((f[:, None] * m[:, :, None]).flatten(0, 1))
+        folded = mask_and_fold(feats[:-1], masks)
         folded.append(feats[-1].repeat_interleave(k1, dim=0))
         emb = feats.emb.repeat_interleave(k1, dim=0) \
             if feats.emb is not None else None

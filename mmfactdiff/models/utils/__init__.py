@@ -1,9 +1,10 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from .mask_ops import MASK_SAMPLING_MODES, resize_masks, sample_masks
+from .mask_ops import (MASK_SAMPLING_MODES, mask_and_fold, resize_masks,
+                       sample_masks)
 from .norm import group_norm
 from .unet_features import UNetFeatures
 
 __all__ = [
-    'MASK_SAMPLING_MODES', 'resize_masks', 'sample_masks', 'group_norm',
-    'UNetFeatures'
+    'MASK_SAMPLING_MODES', 'mask_and_fold', 'resize_masks', 'sample_masks',
+    'group_norm', 'UNetFeatures'
 ]

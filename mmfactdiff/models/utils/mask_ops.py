@@ -1,5 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from typing import Sequence
+from typing import List, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -20,6 +20,20 @@ def resize_masks(masks: Tensor, size: Sequence[int]) -> Tensor:
     if size[0] <= masks.shape[-2] and size[1] <= masks.shape[-1]:
         return F.adaptive_avg_pool2d(masks, size)
     return F.interpolate(masks, size=size, mode='nearest')
+
+
+def mask_and_fold(feats: Sequence[Tensor], masks: Tensor) -> List[Tensor]:
+    """Each feature map masked by every region, regions folded into batch.
+
+    ``f`` (B, C, h, w) becomes ``f * resize(m_k)`` for every k, stacked
+    sample-major as (B*K, C, h, w), the order of ``flatten(0, 1)`` and of
+    ``repeat_interleave(K, dim=0)`` for the unmasked inputs.
+    """
+    folded = []
+    for f in feats:
+        m = resize_masks(masks, f.shape[-2:])
+        folded.append((f[:, None] * m[:, :, None]).flatten(0, 1))
+    return folded
 
 
 def sample_masks(logits: Tensor,
