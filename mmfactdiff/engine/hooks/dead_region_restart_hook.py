@@ -4,9 +4,9 @@ from typing import Optional
 import torch
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 
 from mmfactdiff.registry import HOOKS
+from .hook_utils import regions_below, unwrap_model
 
 
 @HOOKS.register_module()
@@ -69,8 +69,7 @@ class DeadRegionRestartHook(Hook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner)
         stats = getattr(model, 'mask_stats', None)
         if not stats or model.sub_mask_head is not None:
             return
@@ -78,17 +77,14 @@ class DeadRegionRestartHook(Hook):
             return
         usage = stats['usage']
         it = runner.iter + 1
-        for k, u in enumerate(usage.tolist()):
-            if u >= self.min_usage:
-                self._dead_since.pop(k, None)
-                continue
-            since = self._dead_since.setdefault(k, it)
-            if it - since >= self.patience:
+        for k, u, below in regions_below(self._dead_since, usage.tolist(),
+                                         self.min_usage, it):
+            if below >= self.patience:
                 donor = int(usage.argmax())
                 optim = getattr(runner.optim_wrapper, 'optimizer', None)
                 self.restart(model, k, donor, optim)
                 self._dead_since.pop(k)
                 print_log(
-                    f'region {k} was unused for {it - since} iterations '
+                    f'region {k} was unused for {below} iterations '
                     f'(usage {u:.4f}): restarted it from region {donor}',
                     logger='current', level=30)

@@ -3,9 +3,9 @@ from typing import Optional, Sequence
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
-from mmengine.model import is_model_wrapper
 
 from mmfactdiff.registry import HOOKS
+from .hook_utils import regions_below, unwrap_model
 
 
 @HOOKS.register_module()
@@ -64,9 +64,7 @@ class MaskUsageHook(Hook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
-        stats = getattr(model, 'mask_stats', None)
+        stats = getattr(unwrap_model(runner), 'mask_stats', None)
         if not stats:
             return
         it = runner.iter + 1
@@ -78,18 +76,15 @@ class MaskUsageHook(Hook):
         spatial = float(stats['spatial_std'])
         hub.update_scalar('train/mask/spatial_std', spatial)
 
-        for k, u in enumerate(usage):
-            if u < self.min_usage:
-                since = self._dead_since.setdefault(k, it)
-                if it - since >= self.patience:
-                    self._warn(
-                        f'dead{k}', it,
-                        f'region {k} is collapsing: its usage is {u:.4f} < '
-                        f'{self.min_usage} for {it - since} iterations '
-                        '(the masks use fewer regions than K; see '
-                        'docs/emergence.md for remedies)')
-            else:
-                self._dead_since.pop(k, None)
+        for k, u, below in regions_below(self._dead_since, usage,
+                                         self.min_usage, it):
+            if below >= self.patience:
+                self._warn(
+                    f'dead{k}', it,
+                    f'region {k} is collapsing: its usage is {u:.4f} < '
+                    f'{self.min_usage} for {below} iterations (the masks use '
+                    'fewer regions than K; see docs/emergence.md for '
+                    'remedies)')
         if spatial < self.uniform_std:
             if self._uniform_since is None:
                 self._uniform_since = it

@@ -4,9 +4,9 @@ from typing import Optional
 import numpy as np
 import torch
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmfactdiff.registry import HOOKS
+from .hook_utils import unwrap_model
 from mmfactdiff.visualization import make_grid, masks_to_ids, to_uint8_images
 
 
@@ -49,8 +49,7 @@ class SampleVisualizationHook(Hook):
             if type(hook).__name__ == 'EMAHook' and hasattr(hook,
                                                             'ema_model'):
                 return hook.ema_model.module
-        model = runner.model
-        return model.module if is_model_wrapper(model) else model
+        return unwrap_model(runner)
 
     @torch.no_grad()
     def draw(self, runner) -> Optional[np.ndarray]:

@@ -3,9 +3,9 @@ import math
 from typing import Optional
 
 from mmengine.hooks import Hook
-from mmengine.model import is_model_wrapper
 
 from mmfactdiff.registry import HOOKS
+from .hook_utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -59,8 +59,7 @@ class TauScheduleHook(Hook):
                           runner,
                           batch_idx: int,
                           data_batch: Optional[dict] = None) -> None:
-        model = runner.model.module if is_model_wrapper(
-            runner.model) else runner.model
+        model = unwrap_model(runner)
         tau = self.tau_at(runner.iter, runner.max_iters)
         for m in model.modules():
             if type(m).__name__ == 'MaskGeneratorHead':
