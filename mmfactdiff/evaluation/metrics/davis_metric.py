@@ -16,6 +16,7 @@ from mmfactdiff.registry import METRICS
 from ..functional.davis_measures import (DEFAULT_BOUND_TH, db_statistics,
                                          pairwise_j_and_f,
                                          unsupervised_assignment)
+from .label_maps import label_map
 
 _TASKS = ('unsupervised', 'semi-supervised')
 _KEYS = ('J&F-Mean', 'J-Mean', 'J-Recall', 'J-Decay', 'F-Mean', 'F-Recall',
@@ -320,15 +321,7 @@ class DAVISMetric(BaseMetric):
 
 def _to_uint8_map(field: Any, name: str) -> np.ndarray:
     """(H, W) uint8 map from a PixelData dict/element or an array."""
-    data = field['data'] if isinstance(field, dict) else \
-        getattr(field, 'data', field)
-    if hasattr(data, 'detach'):
-        data = data.detach().cpu().numpy()
-    data = np.asarray(data)
-    if data.ndim == 3 and data.shape[0] == 1:
-        data = data[0]
-    if data.ndim != 2:
-        raise ValueError(f'{name} must be one (H, W) map, got {data.shape}.')
+    data = label_map(field, name)
     if data.size and (data.min() < 0 or data.max() > 255):
         raise ValueError(f'{name} values must lie in 0..255.')
     return data.astype(np.uint8)

@@ -8,13 +8,7 @@ from mmengine.logging import MMLogger, print_log
 from mmfactdiff.registry import METRICS
 from ..functional import (fg_assignment, foreground_scores_from_confusion,
                           region_confusion)
-
-
-def _to_numpy(data) -> np.ndarray:
-    """Tensor (any device) or array -> numpy array."""
-    if hasattr(data, 'detach'):
-        data = data.detach().cpu().numpy()
-    return np.asarray(data)
+from .label_maps import label_map
 
 
 @METRICS.register_module()
@@ -93,8 +87,8 @@ class ForegroundIoUMetric(BaseMetric):
                 ``gt_sem_seg.data`` (labels, ``(1, H, W)``).
         """
         for data_sample in data_samples:
-            pred = _to_numpy(data_sample['pred_sem_seg']['data']).squeeze()
-            gt = _to_numpy(data_sample['gt_sem_seg']['data']).squeeze()
+            pred = label_map(data_sample['pred_sem_seg'], 'pred_sem_seg')
+            gt = label_map(data_sample['gt_sem_seg'], 'gt_sem_seg')
             if pred.shape != gt.shape:
                 raise ValueError(f'pred_sem_seg {pred.shape} and gt_sem_seg '
                                  f'{gt.shape} differ in shape')

@@ -9,13 +9,7 @@ from prettytable import PrettyTable
 from mmfactdiff.registry import METRICS
 from ..functional import (hungarian_match, mapped_confusion, matched_scores,
                           region_confusion)
-
-
-def _to_numpy(data) -> np.ndarray:
-    """Tensor (any device) or array -> numpy array."""
-    if hasattr(data, 'detach'):
-        data = data.detach().cpu().numpy()
-    return np.asarray(data)
+from .label_maps import label_map
 
 
 @METRICS.register_module()
@@ -106,7 +100,7 @@ class HungarianIoUMetric(BaseMetric):
         if self.num_regions is not None:
             return self.num_regions
         if 'seg_logits' in data_sample:
-            channels = _to_numpy(data_sample['seg_logits']['data']).shape[0]
+            channels = np.shape(data_sample['seg_logits']['data'])[0]
             # mmseg thresholds a single sigmoid channel into ids {0, 1}.
             return max(channels, 2)
         return int(pred.max()) + 1 if pred.size else 1
@@ -123,8 +117,8 @@ class HungarianIoUMetric(BaseMetric):
         """
         num_classes = self._num_classes()
         for data_sample in data_samples:
-            pred = _to_numpy(data_sample['pred_sem_seg']['data']).squeeze()
-            gt = _to_numpy(data_sample['gt_sem_seg']['data']).squeeze()
+            pred = label_map(data_sample['pred_sem_seg'], 'pred_sem_seg')
+            gt = label_map(data_sample['gt_sem_seg'], 'gt_sem_seg')
             pred = pred.astype(np.int64)
             num_regions = self._regions_of(data_sample, pred)
             self.results.append(
