@@ -9,6 +9,9 @@ from mmfactdiff.registry import DATASETS
 
 # Shape kinds in the order they are enabled by ``num_kinds``: the first two
 # match the probe of the method spec (an ellipse or a square).
+# File-loading transforms: the samples arrive rendered, so these are skipped.
+LOADING_STEPS = ('LoadImageFromFile', 'LoadImageFromNDArray',
+                 'InferencerLoader', 'LoadAnnotations')
 SHAPE_KINDS = ('ellipse', 'rectangle', 'triangle', 'star', 'cross', 'hexagon',
                'ring', 'crescent')
 
@@ -109,10 +112,14 @@ class SyntheticShapesDataset(BaseSegDataset):
 
     Each sample reaches the pipeline already loaded, as ``results['img']``
     (uint8 HxWx3, BGR like ``mmcv.imread``) and ``results['gt_seg_map']``
-    (uint8 HxW) with ``seg_fields=['gt_seg_map']``, so pipelines must NOT
-    contain ``LoadImageFromFile`` or ``LoadAnnotations``. ``img_path`` is a
-    pseudo name such as ``synthetic/seed0/000012.png`` that visualisers and
-    metrics use as an identifier only.
+    (uint8 HxW) with ``seg_fields=['gt_seg_map']``. Loading steps in the
+    pipeline (``LoadImageFromFile``, ``LoadImageFromNDArray``,
+    ``InferencerLoader``, ``LoadAnnotations``) are therefore dropped when the
+    dataset is built, so one config ``test_pipeline`` (loading, resize, pack)
+    serves both this dataset and file inputs (``inference_model``,
+    ``MMSegInferencer``, which requires a ``LoadImageFromFile`` step).
+    ``img_path`` is a pseudo name such as ``synthetic/seed0/000012.png``
+    that visualisers and metrics use as an identifier only.
 
     Args:
         num_samples (int): Number of images in the dataset. Defaults to 2000.
@@ -185,6 +192,12 @@ class SyntheticShapesDataset(BaseSegDataset):
             raise ValueError(
                 f'metainfo palette must have {num_labels} colours, got '
                 f'{len(meta["palette"])}')
+        if kwargs.get('pipeline'):
+            kwargs['pipeline'] = [
+                step for step in kwargs['pipeline']
+                if not (isinstance(step, dict)
+                        and step.get('type') in LOADING_STEPS)
+            ]
         super().__init__(metainfo=meta, **kwargs)
 
     @staticmethod

@@ -134,15 +134,12 @@ def test_test_cfg_changes_the_soft_masks(assets):
 
 
 def test_mmseg_inferencer(assets, tmp_path):
-    """The inferencer reads test_dataloader.dataset.pipeline: point it at
-    the config's inference pipeline (docs/inference.md)."""
+    """The inferencer takes the config file as it is: its test dataloader
+    pipeline has the LoadImageFromFile step the inferencer requires."""
     from mmseg.apis import MMSegInferencer, inference_model
     cfg = Config.fromfile(assets['cfg_path'])
-    cfg.test_dataloader.dataset.pipeline = cfg.test_pipeline
-    infer_cfg = str(tmp_path / 'infer.py')
-    cfg.dump(infer_cfg)
     inferencer = MMSegInferencer(
-        model=infer_cfg, weights=assets['ckpt'], device='cpu')
+        model=assets['cfg_path'], weights=assets['ckpt'], device='cpu')
     inferencer.show_progress = False
     assert inferencer.model.dataset_meta['classes'] == ('region 0', 'region 1')
     paths = _images(assets)
@@ -164,13 +161,24 @@ def test_mmseg_inferencer(assets, tmp_path):
                                reference[0].seg_logits.data)
 
 
-def test_built_in_val_data_keeps_its_file_free_pipeline():
-    """The inference test_pipeline did not leak into val/test loading."""
+def test_built_in_test_data_runs_the_inference_pipeline():
+    """The synthetic dataset drops the loading step of the shared
+    test_pipeline and gives the same sample as the file-free pipeline."""
     from mmseg.registry import DATASETS
     cfg = Config.fromfile(MAIN_CONFIG)
     assert cfg.test_pipeline[0]['type'] == 'LoadImageFromFile'
     ds_cfg = cfg.test_dataloader.dataset
-    assert [t['type'] for t in ds_cfg.pipeline] == ['PackSegInputs']
+    assert [t['type'] for t in ds_cfg.pipeline] == [
+        'LoadImageFromFile', 'Resize', 'PackSegInputs'
+    ]
     ds_cfg.num_samples = 2
-    sample = DATASETS.build(ds_cfg)[0]
+    sample = DATASETS.build(ds_cfg)[1]
+    plain = DATASETS.build(cfg.val_dataloader.dataset)[1]
+    assert [t['type'] for t in cfg.val_dataloader.dataset.pipeline] == [
+        'PackSegInputs'
+    ]
     assert sample['inputs'].shape == (3, 32, 32)
+    torch.testing.assert_close(sample['inputs'], plain['inputs'])
+    torch.testing.assert_close(sample['data_samples'].gt_sem_seg.data,
+                               plain['data_samples'].gt_sem_seg.data)
+    assert sample['data_samples'].img_path == plain['data_samples'].img_path

@@ -7,11 +7,13 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
-# val/test samples of the built-in data arrive already loaded (no files)
+# Validation while training: the samples arrive rendered, nothing to do
 val_pipeline = [dict(type='PackSegInputs')]
-# Inference on any image file or array: mmseg's inference_model reads
-# cfg.test_pipeline (see docs/inference.md). Resized to the model resolution;
-# the predictions come back at the original size.
+# Testing and inference on any image file or array (mmseg's
+# inference_model reads cfg.test_pipeline, MMSegInferencer the test
+# dataloader's pipeline; docs/inference.md). Resized to the model
+# resolution; predictions come back at the original size. The synthetic
+# dataset drops the loading step itself (its images are rendered).
 test_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(img_size, img_size), keep_ratio=False),
@@ -44,7 +46,19 @@ val_dataloader = dict(
         seed=1,
         test_mode=True,
         pipeline=val_pipeline))
-test_dataloader = val_dataloader
+test_dataloader = dict(
+    batch_size=32,
+    num_workers=0,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        num_samples=128,
+        img_size=img_size,
+        num_kinds=4,
+        label_mode='binary',
+        seed=1,
+        test_mode=True,
+        pipeline=test_pipeline))
 val_evaluator = [
     dict(type='ForegroundIoUMetric'),
     dict(type='HungarianIoUMetric')

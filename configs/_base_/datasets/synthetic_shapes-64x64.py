@@ -8,4 +8,5 @@ test_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(img_size=img_size))
 val_dataloader = dict(dataset=dict(img_size=img_size))
-test_dataloader = dict(dataset=dict(img_size=img_size))
+test_dataloader = dict(
+    dataset=dict(img_size=img_size, pipeline=test_pipeline))
