@@ -1,0 +1,119 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""Label-free reference points for DAVIS 2017 J&F and foreground IoU.
+
+Scores two trivial "models" with the same metrics and protocol as a
+trained config (DAVISMetric unsupervised, ForegroundIoUMetric), so the
+model's numbers in docs/davis2017.md have something to stand beside:
+
+- ``all_foreground``: one proposal covering the whole frame;
+- ``colour_kmeans``: per-frame k-means (K clusters) on RGB at the model's
+  input size, upsampled (nearest) to the annotation size. Cluster ids are
+  made persistent over a video without labels by ordering the clusters by
+  mean luminance (cluster 0 the darkest), since the unsupervised protocol
+  scores proposal k over all frames of a video.
+
+    python tools/analysis_tools/davis_baselines.py data/DAVIS \\
+        --size 112 64 --out work_dirs/davis_baselines.json
+"""
+import argparse
+import json
+import os
+import os.path as osp
+from typing import Dict, Sequence
+
+import numpy as np
+import torch
+from PIL import Image
+from scipy.cluster.vq import kmeans2
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('data_root', help='DAVIS tree (official layout)')
+    p.add_argument('--split', default='val')
+    p.add_argument('--img-suffix', default='.jpg', help='frame suffix')
+    p.add_argument('--size', type=int, nargs=2, default=(112, 64),
+                   metavar=('W', 'H'),
+                   help='resolution the k-means works at (the model input)')
+    p.add_argument('--k', type=int, default=2, help='k-means clusters')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--out', help='JSON file for the scores')
+    return p.parse_args(argv)
+
+
+def colour_kmeans(img_rgb: np.ndarray, size: Sequence[int], k: int,
+                  seed: int) -> np.ndarray:
+    """Region ids at the image's size, ordered by mean luminance."""
+    h, w = img_rgb.shape[:2]
+    small = np.asarray(
+        Image.fromarray(img_rgb).resize(tuple(size), Image.BILINEAR),
+        dtype=np.float64) / 255.
+    pixels = small.reshape(-1, 3)
+    centres, labels = kmeans2(pixels, k, minit='++', seed=seed)
+    order = np.argsort(centres @ np.array([0.299, 0.587, 0.114]))
+    rank = np.empty(k, dtype=np.int64)
+    rank[order] = np.arange(k)
+    regions = rank[labels].reshape(small.shape[:2]).astype(np.uint8)
+    return np.asarray(
+        Image.fromarray(regions).resize((w, h), Image.NEAREST))
+
+
+def score(data_root: str, split: str, predict,
+          img_suffix: str = '.jpg') -> Dict[str, float]:
+    """Run DAVISMetric and ForegroundIoUMetric on ``predict(img)``."""
+    from mmfactdiff.datasets import DAVIS2017Dataset
+    from mmfactdiff.evaluation.metrics import (DAVISMetric,
+                                               ForegroundIoUMetric)
+    dataset = DAVIS2017Dataset(
+        data_root=data_root,
+        split=split,
+        img_suffix=img_suffix,
+        pipeline=[],
+        lazy_init=False)
+    metrics = [DAVISMetric(task='unsupervised'), ForegroundIoUMetric()]
+    for idx in range(len(dataset)):
+        info = dataset.get_data_info(idx)
+        img = np.asarray(Image.open(info['img_path']).convert('RGB'))
+        gt = np.asarray(Image.open(info['seg_map_path']))
+        sample = dict(
+            pred_sem_seg=dict(data=torch.from_numpy(
+                predict(img).astype(np.int64))[None]),
+            gt_sem_seg=dict(data=torch.from_numpy(gt.astype(np.int64))[None]),
+            img_path=info['img_path'],
+            sequence=info['sequence'],
+            frame_index=info['frame_index'],
+            num_frames=info['num_frames'])
+        for metric in metrics:
+            metric.process({}, [sample])
+    out = {}
+    for metric in metrics:
+        out.update(metric.evaluate(len(dataset)))
+    return out
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    import mmfactdiff  # noqa: F401  (registers the metrics)
+    results = dict(
+        data_root=args.data_root,
+        split=args.split,
+        size=list(args.size),
+        all_foreground=score(
+            args.data_root, args.split,
+            lambda img: np.ones(img.shape[:2], dtype=np.uint8),
+            args.img_suffix),
+        colour_kmeans=score(
+            args.data_root, args.split,
+            lambda img: colour_kmeans(img, args.size, args.k, args.seed),
+            args.img_suffix))
+    print(json.dumps(results, indent=1))
+    if args.out:
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+        tmp = args.out + '.tmp'
+        with open(tmp, 'w') as f:
+            json.dump(results, f, indent=1)
+        os.replace(tmp, args.out)
+
+
+if __name__ == '__main__':
+    main()
