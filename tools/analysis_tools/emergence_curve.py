@@ -229,7 +229,7 @@ def main() -> None:
         pos += batch_size
         log = model.train_step(batch, optim)
         ema.update_parameters(model)
-        losses.append(float(log['loss']))
+        losses.append(float(log['loss'].detach()))
         if it % args.eval_every == 0 or it == args.iters:
             elapsed = time.time() - start
             point = dict(
