@@ -47,3 +47,35 @@ def test_config_builds(path):
     parts = name[:-3].split('_')
     assert len(parts) >= 4 and 'xb' in parts[2], \
         f'{name} does not follow the OpenMMLab config naming'
+
+
+DAVIS_SUBSET = osp.normpath(
+    osp.join(REPO_ROOT, '..', 'shared', 'data', 'davis2017_subset'))
+
+
+@pytest.mark.skipif(
+    not osp.isdir(DAVIS_SUBSET), reason='shared DAVIS subset not present')
+def test_davis_config_reads_the_official_layout():
+    """Training sees only frames (64x64 crops, no masks); evaluation sees
+    112x64 frames with their full-size masks and video metadata."""
+    import mmfactdiff  # noqa: F401
+    path = osp.join(REPO_ROOT, 'configs', 'factdiff',
+                    'factdiff_unet-tiny-k2_1xb16-1k_davis2017-64x64.py')
+    cfg = Config.fromfile(path)
+    train_cfg = cfg.train_dataloader.dataset
+    train_cfg.data_root = DAVIS_SUBSET
+    train = DATASETS.build(train_cfg)
+    assert len(train) == 199
+    sample = train[0]
+    assert sample['inputs'].shape == (3, 64, 64)
+    assert 'gt_sem_seg' not in sample['data_samples']
+    val_cfg = cfg.test_dataloader.dataset
+    val_cfg.data_root = DAVIS_SUBSET
+    val = DATASETS.build(val_cfg)
+    assert val.sequences == ['blackswan', 'car-shadow', 'dog', 'libby']
+    sample = val[0]
+    assert sample['inputs'].shape == (3, 64, 112)
+    meta = sample['data_samples'].metainfo
+    assert meta['ori_shape'] == (480, 854)
+    assert meta['sequence'] == 'blackswan' and meta['frame_index'] == 0
+    assert sample['data_samples'].gt_sem_seg.data.shape == (1, 480, 854)
