@@ -1,0 +1,81 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""tools/analysis_tools/summarize_emergence.py on hand-made run files."""
+import importlib.util
+import json
+import os.path as osp
+
+import pytest
+
+from conftest import REPO_ROOT
+
+
+def _tool():
+    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools',
+                    'summarize_emergence.py')
+    spec = importlib.util.spec_from_file_location('summarize_emergence', path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _run(seed, points, kmeans=0.5, sampling='gumbel'):
+    return dict(
+        seed=seed,
+        plain=False,
+        mask_sampling=sampling,
+        cfg_options={},
+        machine='test',
+        baselines=dict(
+            all_foreground_fg_iou=0.2,
+            colour_kmeans_fg_iou=kmeans,
+            colour_kmeans_miou=0.3),
+        curve=[
+            dict(iter=i, ema=dict(fg_iou=v, miou=v, usage=u),
+                 raw=dict(fg_iou=v, miou=v)) for i, v, u in points
+        ])
+
+
+RUNS = [
+    # seed 0: collapses at 500, recovers by 1000
+    _run(0, [(500, 0.25, [0.99, 0.01]), (1000, 0.85, [0.6, 0.4])]),
+    _run(1, [(500, 0.55, [0.5, 0.5]), (1000, 0.65, [0.5, 0.5])], kmeans=0.6),
+    _run(2, [(500, 0.30, [0.5, 0.5])], sampling='soft'),
+]
+
+
+def test_summary_counts_seeds_targets_and_collapses():
+    tool = _tool()
+    groups = {'gumbel': RUNS[:2], 'soft': RUNS[2:]}
+    stats = tool.summarize(groups, [500, 1000], 'fg_iou', target=0.8)
+    hard = stats['gumbel']
+    assert hard['seeds'] == [0, 1]
+    # a collapse at any evaluation counts, even when later recovered
+    assert hard['collapse_rate'] == pytest.approx(0.5)
+    assert tool.collapsed_at(RUNS[0]) == 500 and tool.collapsed_at(
+        RUNS[1]) is None
+    at_1000 = hard['by_iter'][1000]
+    assert at_1000['n'] == 2
+    assert at_1000['mean'] == pytest.approx(0.75)
+    assert at_1000['std'] == pytest.approx(0.10)
+    assert at_1000['reached_target'] == 1
+    # each run is compared with its own k-means score (0.5 and 0.6)
+    assert at_1000['beat_colour_kmeans'] == 2
+    assert hard['by_iter'][500]['beat_colour_kmeans'] == 0
+    assert 1000 not in stats['soft']['by_iter']
+    assert stats['soft']['collapse_rate'] == 0
+
+
+def test_cli_prints_both_tables_and_plots(tmp_path, capsys):
+    tool = _tool()
+    paths = []
+    for i, run in enumerate(RUNS):
+        path = tmp_path / f'run{i}.json'
+        path.write_text(json.dumps(run))
+        paths.append(str(path))
+    plot = tmp_path / 'curve.png'
+    tool.main(paths + ['--plot', str(plot)])
+    out = capsys.readouterr().out
+    assert '| gumbel | 0 | 0.250 (0.250) | 0.850 (0.850) | no |' in out
+    assert '| gumbel | 2 | 50% |' in out
+    assert '0.750 +- 0.100 [0.65, 0.85] 1/2, 2/2' in out
+    assert plot.stat().st_size > 0
