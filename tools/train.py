@@ -2,12 +2,14 @@
 """Train a model from a config, with mmsegmentation's command-line flags.
 
     python tools/train.py CONFIG [--work-dir DIR] [--resume [CKPT]] [--amp]
-        [--cfg-options k=v ...] [--launcher none|pytorch|slurm|mpi]
+        [--amp-dtype float16|bfloat16] [--cfg-options k=v ...]
+        [--launcher none|pytorch|slurm|mpi]
 """
 import argparse
 import logging
 import os
 import os.path as osp
+from typing import Optional
 
 from mmengine.config import Config, DictAction
 from mmengine.logging import print_log
@@ -30,6 +32,12 @@ def parse_args() -> argparse.Namespace:
         action='store_true',
         default=False,
         help='enable automatic mixed precision training')
+    parser.add_argument(
+        '--amp-dtype',
+        choices=['float16', 'bfloat16'],
+        default=None,
+        help='autocast dtype of --amp (default: the device default, '
+        'float16 on CUDA); bfloat16 keeps float32\'s exponent range')
     parser.add_argument(
         '--cfg-options',
         nargs='+',
@@ -74,6 +82,30 @@ def _setup_cpu_distributed(cfg: Config) -> None:
             type='MMDistributedDataParallel', device_ids=None)
 
 
+def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
+    """Switch the config's optimizer wrapper to mmengine's
+    ``AmpOptimWrapper`` (what ``--amp`` does).
+
+    Args:
+        cfg (Config): The training config, changed in place.
+        dtype (str, optional): Autocast dtype, ``'float16'`` or
+            ``'bfloat16'``; None keeps the device default (float16 on
+            CUDA). Defaults to None.
+    """
+    optim_wrapper = cfg.optim_wrapper.type
+    if optim_wrapper == 'AmpOptimWrapper':
+        print_log('AMP training is already enabled in your config.',
+                  logger='current', level=logging.WARNING)
+    else:
+        if optim_wrapper != 'OptimWrapper':
+            raise ValueError('--amp is only supported with OptimWrapper, '
+                             f'got {optim_wrapper}')
+        cfg.optim_wrapper.type = 'AmpOptimWrapper'
+        cfg.optim_wrapper.loss_scale = 'dynamic'
+    if dtype is not None:
+        cfg.optim_wrapper.dtype = dtype
+
+
 def main() -> None:
     args = parse_args()
     import mmfactdiff  # noqa: F401  (registers the modules)
@@ -91,16 +123,9 @@ def main() -> None:
                                 osp.splitext(osp.basename(args.config))[0])
 
     if args.amp:
-        optim_wrapper = cfg.optim_wrapper.type
-        if optim_wrapper == 'AmpOptimWrapper':
-            print_log('AMP training is already enabled in your config.',
-                      logger='current', level=logging.WARNING)
-        else:
-            if optim_wrapper != 'OptimWrapper':
-                raise ValueError('--amp is only supported with OptimWrapper, '
-                                 f'got {optim_wrapper}')
-            cfg.optim_wrapper.type = 'AmpOptimWrapper'
-            cfg.optim_wrapper.loss_scale = 'dynamic'
+        enable_amp(cfg, args.amp_dtype)
+    elif args.amp_dtype is not None:
+        raise ValueError('--amp-dtype needs --amp')
 
     if args.resume == 'auto':
         cfg.resume = True

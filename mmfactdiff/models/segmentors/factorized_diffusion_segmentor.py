@@ -74,6 +74,14 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             (for :attr:`dataset_meta`).
         data_preprocessor (dict, optional): ``SegDataPreProcessor`` config;
             use ``mean=std=[127.5] * 3`` for inputs in [-1, 1].
+        with_cp (bool, optional): Gradient checkpointing switch for the
+            whole model: when set, overrides ``with_cp`` of the backbone,
+            mask generator(s) and decoder (activations of every residual
+            and attention block are recomputed in the backward pass).
+            None leaves each part's own setting. Defaults to None.
+        channels_last (bool): Keep the 4D weights and the encoder input in
+            the ``torch.channels_last`` memory format (faster convolutions
+            on GPUs with tensor cores; same results). Defaults to False.
         pretrained (str, optional): Unused; kept for the mmseg signature.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -89,9 +97,17 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  test_cfg: OptConfigType = None,
                  data_preprocessor: OptConfigType = None,
                  pretrained: Optional[str] = None,
-                 init_cfg: OptConfigType = None) -> None:
+                 init_cfg: OptConfigType = None,
+                 with_cp: Optional[bool] = None,
+                 channels_last: bool = False) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if with_cp is not None:
+            backbone, decode_head, decoder = (
+                dict(cfg, with_cp=with_cp)
+                for cfg in (backbone, decode_head, decoder))
+            if sub_mask_head is not None:
+                sub_mask_head = dict(sub_mask_head, with_cp=with_cp)
         self.backbone = MODELS.build(backbone)
         self._init_decode_head(self._fill(decode_head))
         self.sub_mask_head = None
@@ -115,6 +131,11 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         self.test_cfg = ConfigDict(test)
         #: detached statistics of the last training masks, for hooks
         self.mask_stats: Dict[str, Tensor] = {}
+        self.channels_last = channels_last
+        if channels_last:
+            # converts the 4D parameters; later .to(device) and checkpoint
+            # loading preserve the format
+            self.to(memory_format=torch.channels_last)
 
     def _fill(self, cfg: ConfigType) -> ConfigDict:
         """Fill a head/decoder config's input description from the
@@ -188,6 +209,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                      t: Union[Tensor, int, None] = None,
                      labels: Optional[Tensor] = None) -> UNetFeatures:
         """Encoder + middle block at timestep ``t``."""
+        if self.channels_last:
+            inputs = inputs.contiguous(memory_format=torch.channels_last)
         return self.backbone(inputs, t, labels)
 
     def _leaf_masks(self, feats: UNetFeatures, masks: Tensor) -> Tensor:
