@@ -81,7 +81,9 @@ if __name__ == '__main__':
         package_data={
             'mmfactdiff': [
                 '.mim/model-index.yml', '.mim/configs/**/*',
-                '.mim/tools/**/*'
+                '.mim/tools/**/*',
+                # class mappings read at run time (zero-shot VOC protocol)
+                'datasets/class_maps/*.json'
             ]
         },
         python_requires='>=3.8',

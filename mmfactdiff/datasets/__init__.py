@@ -1,8 +1,13 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
+from .class_folder_dataset import ClassFolderDataset
+from .class_map import IMAGENET_TO_VOC, load_class_map
 from .davis2017_dataset import DAVIS2017Dataset
 from .synthetic_shapes_dataset import SyntheticShapesDataset
 from .unlabeled_image_dataset import UnlabeledImageDataset
+from .voc_class_conditioned_dataset import VOCClassConditionedDataset
 
 __all__ = [
-    'DAVIS2017Dataset', 'SyntheticShapesDataset', 'UnlabeledImageDataset'
+    'ClassFolderDataset', 'DAVIS2017Dataset', 'IMAGENET_TO_VOC',
+    'SyntheticShapesDataset', 'UnlabeledImageDataset',
+    'VOCClassConditionedDataset', 'load_class_map'
 ]

@@ -2,5 +2,9 @@
 from .davis_metric import DAVISMetric
 from .foreground_iou_metric import ForegroundIoUMetric
 from .hungarian_iou_metric import HungarianIoUMetric
+from .per_class_foreground_metric import PerClassForegroundMetric
 
-__all__ = ['DAVISMetric', 'ForegroundIoUMetric', 'HungarianIoUMetric']
+__all__ = [
+    'DAVISMetric', 'ForegroundIoUMetric', 'HungarianIoUMetric',
+    'PerClassForegroundMetric'
+]
