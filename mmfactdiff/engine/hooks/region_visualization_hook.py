@@ -65,4 +65,17 @@ class RegionVisualizationHook(SegVisualizationHook):
                 data_sample=output,
                 show=self.show,
                 wait_time=self.wait_time,
-                step=runner.iter)
+                step=_train_iter(runner))
+
+
+def _train_iter(runner) -> int:
+    """The training iteration, or 0 when no training loop exists.
+
+    ``runner.iter`` builds the train loop (and so the training dataloader)
+    on first access, which in ``tools/test.py`` fails whenever the training
+    data is absent, as for test-only benchmark configs.
+    """
+    loop = getattr(runner, '_train_loop', None)
+    if loop is None or isinstance(loop, dict):
+        return 0
+    return loop.iter
