@@ -46,19 +46,10 @@ val_dataloader = dict(
         seed=1,
         test_mode=True,
         pipeline=val_pipeline))
+# the held-out split of validation, through the inference pipeline
 test_dataloader = dict(
-    batch_size=32,
-    num_workers=0,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        num_samples=128,
-        img_size=img_size,
-        num_kinds=4,
-        label_mode='binary',
-        seed=1,
-        test_mode=True,
-        pipeline=test_pipeline))
+    val_dataloader,
+    dataset=dict(val_dataloader['dataset'], pipeline=test_pipeline))
 val_evaluator = [
     dict(type='ForegroundIoUMetric'),
     dict(type='HungarianIoUMetric')

@@ -2,18 +2,18 @@
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
-from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmfactdiff.registry import METRICS
 from ..functional import (fg_assignment, foreground_scores_from_confusion,
                           region_confusion)
+from .foreground_iou_metric import ForegroundIoUMetric
 from .label_maps import label_map
 
 
 @METRICS.register_module()
-class PerClassForegroundMetric(BaseMetric):
+class PerClassForegroundMetric(ForegroundIoUMetric):
     """Foreground Acc / IoU / DICE per class of a multi-class dataset (VOC).
 
     Every sample is scored as a foreground / background problem (as
@@ -59,7 +59,7 @@ class PerClassForegroundMetric(BaseMetric):
             Defaults to None.
     """
 
-    FG_RULES = ('polarity', 'dataset_majority')
+    # FG_RULES and KEY_SUFFIX and the argument checks: ForegroundIoUMetric
     RULE_TEXT = {
         'polarity':
         'region 1 = foreground, best of P and not-P per sample and per '
@@ -68,7 +68,6 @@ class PerClassForegroundMetric(BaseMetric):
         'foreground regions assigned once on the whole split by majority '
         'of GT pixels (USES GT LABELS), no polarity flip',
     }
-    KEY_SUFFIX = {'polarity': '', 'dataset_majority': '_dataset_majority'}
 
     def __init__(self,
                  target_key: Optional[str] = None,
@@ -76,13 +75,12 @@ class PerClassForegroundMetric(BaseMetric):
                  ignore_index: int = 255,
                  collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
-        super().__init__(collect_device=collect_device, prefix=prefix)
-        if fg_rule not in self.FG_RULES:
-            raise ValueError(f'fg_rule must be one of {self.FG_RULES}, got '
-                             f'{fg_rule!r}')
+        super().__init__(
+            fg_rule=fg_rule,
+            ignore_index=ignore_index,
+            collect_device=collect_device,
+            prefix=prefix)
         self.target_key = target_key
-        self.fg_rule = fg_rule
-        self.ignore_index = ignore_index
 
     @property
     def protocol(self) -> str:
