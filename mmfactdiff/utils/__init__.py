@@ -1,2 +1,7 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-__all__ = []
+from .benchmark_utils import machine_info, rss_bytes, sync_device, timeit
+from .peak_rss_sampler import PeakRSSSampler
+
+__all__ = [
+    'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler'
+]

@@ -8,19 +8,22 @@ import torch
 from mmseg.registry import MODELS
 
 from conftest import REPO_ROOT
+from mmfactdiff.utils import timeit
 from tiny_configs import dump, tiny_config
 from tiny_models import leave_zero_init, tiny_segmentor
 
 
-def _load_tool():
-    path = osp.join(REPO_ROOT, 'tools/analysis_tools/benchmark.py')
-    spec = importlib.util.spec_from_file_location('benchmark_tool', path)
+def _load_tool(name):
+    path = osp.join(REPO_ROOT, f'tools/analysis_tools/{name}.py')
+    spec = importlib.util.spec_from_file_location(f'{name}_tool', path)
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return mod
 
 
-benchmark = _load_tool()
+benchmark = _load_tool('benchmark')
+bench_models = _load_tool('benchmark_models')
+report = _load_tool('benchmark_report')
 
 
 def _result(fast=0.4, full=1.0, train_f=2.5, train_p=1.0, folded=(1., .9),
@@ -41,7 +44,7 @@ def _result(fast=0.4, full=1.0, train_f=2.5, train_p=1.0, folded=(1., .9),
 
 
 def _verdicts(**kwargs):
-    return [t['met'] for t in benchmark.evaluate_targets(_result(**kwargs))]
+    return [t['met'] for t in report.evaluate_targets(_result(**kwargs))]
 
 
 def test_targets_flip_with_the_numbers():
@@ -65,43 +68,43 @@ def test_looped_regions_equal_folded_decoding():
         feats = model.extract_feat(x, torch.tensor([3, 40]))
         masks = torch.randn(2, 4, 16, 16).softmax(1)
         folded = model.decoder.forward_regions(feats, masks)
-        looped = benchmark.looped_regions(model.decoder, feats, masks)
+        looped = bench_models.looped_regions(model.decoder, feats, masks)
     assert looped.shape == (2, 4, 3, 16, 16)
     torch.testing.assert_close(folded, looped, atol=1e-5, rtol=1e-4)
 
 
 def test_timeit_counts_warmup_and_repeats():
     calls = []
-    out = benchmark.timeit(lambda: calls.append(1), warmup=2, repeats=3)
+    out = timeit(lambda: calls.append(1), warmup=2, repeats=3)
     assert len(calls) == 5 and len(out['runs_s']) == 3
     assert out['min_s'] <= out['median_s']
 
 
 def test_write_markdown_replaces_only_the_marked_section(tmp_path):
     md = tmp_path / 'b.md'
-    md.write_text(f'head\n{benchmark.MD_START}\nold\n{benchmark.MD_END}\n'
+    md.write_text(f'head\n{report.MD_START}\nold\n{report.MD_END}\n'
                   'tail\n')
-    benchmark.write_markdown(str(md), 'new\n')
+    report.write_markdown(str(md), 'new\n')
     text = md.read_text()
     assert text.startswith('head\n') and text.endswith('tail\n')
     assert 'new' in text and 'old' not in text
     (tmp_path / 'plain.md').write_text('no markers')
     with pytest.raises(ValueError, match='markers'):
-        benchmark.write_markdown(str(tmp_path / 'plain.md'), 'x')
+        report.write_markdown(str(tmp_path / 'plain.md'), 'x')
 
 
 def test_docs_page_has_the_markers():
     with open(osp.join(REPO_ROOT, 'docs/benchmarks.md')) as f:
         text = f.read()
-    assert benchmark.MD_START in text and benchmark.MD_END in text
+    assert report.MD_START in text and report.MD_END in text
 
 
 def test_quick_run_writes_every_figure(tmp_path):
     cfg = dump(tiny_config(str(tmp_path / 'work')),
                str(tmp_path / 'tiny.py'))
     md = tmp_path / 'benchmarks.md'
-    md.write_text(f'# page\n{benchmark.MD_START}\nplaceholder\n'
-                  f'{benchmark.MD_END}\n')
+    md.write_text(f'# page\n{report.MD_START}\nplaceholder\n'
+                  f'{report.MD_END}\n')
     out = str(tmp_path / 'bench.json')
     result = benchmark.main([
         '--quick', '--configs', cfg, '--batch-sizes', '2', '--threads', '1',
