@@ -13,8 +13,10 @@ class MaskUsageHook(Hook):
     """Make region collapse and symmetric masks visible while training.
 
     After every training iteration it reads the segmentor's
-    ``mask_stats`` (statistics of that step's training masks) and logs, to
-    the text log and every visualizer backend (e.g. TensorBoard):
+    ``mask_stats`` (statistics of that step's mask probabilities: the
+    softmax of the mask generator, also when the training masks are hard
+    Gumbel samples, whose entropy is always 0) and logs, to the text log
+    and every visualizer backend (e.g. TensorBoard):
 
     - ``mask/usage_k``: batch-mean mask of region k (sums to 1 over k);
     - ``mask/entropy``: mean per-pixel entropy of the masks (log K when

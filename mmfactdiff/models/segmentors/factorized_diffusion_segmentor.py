@@ -129,8 +129,10 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         test = copy.deepcopy(DEFAULT_TEST_CFG)
         test.update(test_cfg or {})
         self.test_cfg = ConfigDict(test)
-        #: detached statistics of the last training masks, for hooks
+        #: detached statistics of the last training step's mask
+        #: probabilities (usage, entropy, spatial std), for hooks
         self.mask_stats: Dict[str, Tensor] = {}
+        self._train_probs: Optional[Tensor] = None
         self.channels_last = channels_last
         if channels_last:
             # converts the 4D parameters; later .to(device) and checkpoint
@@ -240,6 +242,12 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         masks = resize_masks(masks, size)
         if self.sub_mask_head is not None:
             masks = self._leaf_masks(feats, masks)
+        elif sample and self.training:
+            # Statistics of hard (Gumbel) masks say nothing about symmetry
+            # or collapse (entropy 0, spatial variation from the noise), so
+            # the monitoring reads the generator's softmax probabilities.
+            self._train_probs = resize_masks(
+                logits.detach().float().softmax(dim=1), size)
         return masks
 
     def denoise(self,
@@ -267,9 +275,14 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         t = self.scheduler.sample_timesteps(inputs.shape[0], inputs.device)
         noise = torch.randn_like(inputs)
         x_t = self.scheduler.add_noise(inputs, noise, t)
+        self._train_probs = None
         eps_hat, masks = self.denoise(x_t, t, labels)
         with torch.no_grad():
-            m = masks.detach().float()
+            # the softmax probabilities behind the training masks (the
+            # masks themselves in soft mode and for hierarchical leaves)
+            m = (self._train_probs if self._train_probs is not None else
+                 masks.detach().float())
+            self._train_probs = None
             self.mask_stats = dict(
                 usage=m.mean(dim=(0, 2, 3)),
                 entropy=-(m.clamp_min(1e-8).log() * m).sum(1).mean(),

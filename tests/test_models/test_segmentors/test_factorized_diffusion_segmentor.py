@@ -160,3 +160,27 @@ def test_class_conditional_model():
     assert out['images'].shape == (2, 3, 16, 16)
     with pytest.raises(ValueError, match='class-conditional'):
         model.sample(2, num_steps=2)
+
+
+def test_mask_stats_read_probabilities_not_hard_samples():
+    """In gumbel mode the statistics come from the softmax, so symmetric
+    (uniform) probabilities are visible although every sample is one-hot."""
+    model = _model(decode_head=dict(mask_sampling='gumbel',
+                                    gumbel_noise_stride=1))
+    model.train()
+    with torch.no_grad():  # symmetric point: the same logit everywhere
+        model.decode_head.conv_seg.weight.zero_()
+        model.decode_head.conv_seg.bias.zero_()
+    model.loss(torch.randn(2, 3, 16, 16), _samples())
+    stats = model.mask_stats
+    k = model.decode_head.num_classes
+    assert stats['entropy'] == pytest.approx(float(torch.log(torch.tensor(
+        float(k)))), rel=1e-5)
+    assert stats['spatial_std'] == pytest.approx(0., abs=1e-6)
+    torch.testing.assert_close(stats['usage'], torch.full((k, ), 1. / k))
+    # in soft mode probabilities and masks are the same thing
+    soft = _model()
+    soft.train()
+    soft.loss(torch.randn(2, 3, 16, 16), _samples())
+    assert 0 < soft.mask_stats['entropy'] <= float(
+        torch.log(torch.tensor(3.))) + 1e-6
