@@ -1,5 +1,4 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-import importlib.util
 import json
 import os.path as osp
 
@@ -7,23 +6,15 @@ import pytest
 import torch
 from mmseg.registry import MODELS
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 from mmfactdiff.utils import timeit
 from tiny_configs import dump, tiny_config
 from tiny_models import leave_zero_init, tiny_segmentor
 
 
-def _load_tool(name):
-    path = osp.join(REPO_ROOT, f'tools/analysis_tools/{name}.py')
-    spec = importlib.util.spec_from_file_location(f'{name}_tool', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-benchmark = _load_tool('benchmark')
-bench_models = _load_tool('benchmark_models')
-report = _load_tool('benchmark_report')
+benchmark = load_tool('tools/analysis_tools/benchmark.py')
+bench_models = load_tool('tools/analysis_tools/benchmark_models.py')
+report = load_tool('tools/analysis_tools/benchmark_report.py')
 
 
 def _result(fast=0.4, full=1.0, train_f=2.5, train_p=1.0, folded=(1., .9),

@@ -1,7 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """Each converter on a tiny fixture in its benchmark's raw format, and the
 dataset config of that benchmark on the converted output."""
-import importlib.util
 import json
 import os.path as osp
 
@@ -11,15 +10,11 @@ from mmengine.config import Config
 from mmseg.registry import DATASETS
 from PIL import Image
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 
 
 def _tool(name):
-    path = osp.join(REPO_ROOT, 'tools', 'dataset_converters', name + '.py')
-    spec = importlib.util.spec_from_file_location(name, path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return load_tool(f'tools/dataset_converters/{name}.py')
 
 
 def _save(path, array, **kwargs):

@@ -1,6 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """tools/analysis_tools/davis_baselines.py on a generated DAVIS tree."""
-import importlib.util
 import json
 import os
 import os.path as osp
@@ -9,15 +8,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import REPO_ROOT
+from conftest import load_tool
 
 
-def _load_tool():
-    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools', 'davis_baselines.py')
-    spec = importlib.util.spec_from_file_location('davis_baselines', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis_tools/davis_baselines.py'
 
 
 def _tree(root, frames=3, size=(24, 40)):
@@ -42,7 +36,7 @@ def _tree(root, frames=3, size=(24, 40)):
 
 
 def test_colour_kmeans_orders_clusters_by_luminance():
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     img = np.zeros((8, 12, 3), np.uint8)
     img[:, 6:] = 200  # bright right half
     regions = tool.colour_kmeans(img, (6, 4), k=2, seed=0)
@@ -51,7 +45,7 @@ def test_colour_kmeans_orders_clusters_by_luminance():
 
 
 def test_baselines_scored_with_the_davis_protocol(tmp_path):
-    tool = _load_tool()
+    tool = load_tool(TOOL)
     root, fg_fraction = _tree(tmp_path / 'davis')
     out = tmp_path / 'scores.json'
     tool.main([

@@ -1,7 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 import torch
@@ -9,20 +7,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from mmseg.registry import MODELS
 
-from conftest import REPO_ROOT
+from conftest import load_tool
 from tiny_configs import MAIN_CONFIG, TINY_OPTIONS
 from tiny_models import tiny_segmentor
 
 
-def _load_tool():
-    path = osp.join(REPO_ROOT, 'tools/analysis_tools/get_flops.py')
-    spec = importlib.util.spec_from_file_location('get_flops_tool', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
-get_flops = _load_tool()
+get_flops = load_tool('tools/analysis_tools/get_flops.py')
 
 
 class _Attention(nn.Module):

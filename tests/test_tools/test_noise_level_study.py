@@ -1,22 +1,14 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 
 from benchmark_fixtures import save_random_checkpoint
-from conftest import REPO_ROOT
+from conftest import load_tool
 from tiny_configs import dump, tiny_config
 
 
-def _tool():
-    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools',
-                    'noise_level_study.py')
-    spec = importlib.util.spec_from_file_location('noise_level_study', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+TOOL = 'tools/analysis_tools/noise_level_study.py'
 
 
 def test_noise_level_study_writes_table_json_and_plot(tmp_path):
@@ -24,7 +16,7 @@ def test_noise_level_study_writes_table_json_and_plot(tmp_path):
     config = dump(cfg, str(tmp_path / 'cfg.py'))
     ckpt = save_random_checkpoint(cfg, str(tmp_path / 'random.pth'))
     out = tmp_path / 'study'
-    rows = _tool().main([
+    rows = load_tool(TOOL).main([
         config, ckpt, '--t', '0', '60', '--out-dir',
         str(out), '--cfg-options', 'test_dataloader.dataset.num_samples=4'
     ])
@@ -45,6 +37,6 @@ def test_noise_level_study_rejects_negative_t(tmp_path):
     cfg = tiny_config(str(tmp_path / 'work'))
     config = dump(cfg, str(tmp_path / 'cfg.py'))
     with pytest.raises(ValueError, match='--t'):
-        _tool().main(
+        load_tool(TOOL).main(
             [config, 'x.pth', '--t', '-1', '--out-dir',
              str(tmp_path)])

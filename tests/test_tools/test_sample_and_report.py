@@ -1,6 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import glob
-import importlib.util
 import os.path as osp
 
 import numpy as np
@@ -8,17 +7,9 @@ import pytest
 from mmengine.runner import Runner
 from PIL import Image
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 from tiny_configs import dump, tiny_config
 
-
-def _load_tool(rel_path):
-    path = osp.join(REPO_ROOT, rel_path)
-    spec = importlib.util.spec_from_file_location(
-        osp.basename(path)[:-3], path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope='module')
@@ -33,7 +24,7 @@ def trained(tmp_path_factory):
 
 def test_sample_tool_writes_grids_and_arrays(trained, tmp_path):
     cfg, ckpt = trained
-    sample = _load_tool('tools/sample.py')
+    sample = load_tool('tools/sample.py')
     out = str(tmp_path / 'samples')
     sample.main([cfg, ckpt, '--out-dir', out, '--num-samples', '3',
                  '--scheduler', 'ddim', '--num-steps', '3', '--batch-size',
@@ -58,7 +49,7 @@ def test_sample_tool_writes_grids_and_arrays(trained, tmp_path):
 def test_sample_tool_rejects_labels_for_unconditional_model(trained,
                                                             tmp_path):
     cfg, ckpt = trained
-    sample = _load_tool('tools/sample.py')
+    sample = load_tool('tools/sample.py')
     with pytest.raises(ValueError, match='unconditional'):
         sample.main([cfg, ckpt, '--out-dir', str(tmp_path), '--labels', '1',
                      '--num-steps', '2'])
@@ -66,7 +57,7 @@ def test_sample_tool_rejects_labels_for_unconditional_model(trained,
 
 def test_segmentation_report_writes_a_grid(trained, tmp_path):
     cfg, ckpt = trained
-    report = _load_tool('tools/analysis_tools/segmentation_report.py')
+    report = load_tool('tools/analysis_tools/segmentation_report.py')
     out = str(tmp_path / 'grid.png')
     report.main([cfg, ckpt, '--out', out, '--num-images', '4', '--scale',
                  '1'])

@@ -1,7 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """tools/demo/segment_demo.py: overlays, palette PNGs and soft masks at the
 original image size, deterministic, with working test_cfg overrides."""
-import importlib.util
 import os.path as osp
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from conftest import REPO_ROOT
+from conftest import REPO_ROOT, load_tool
 from mmfactdiff.visualization import region_palette
 from tiny_configs import MAIN_CONFIG, TINY_OPTIONS
 from tiny_models import leave_zero_init
@@ -29,16 +28,9 @@ IMAGES = {
 }
 
 
-def _load_demo():
-    spec = importlib.util.spec_from_file_location('segment_demo', DEMO)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope='module')
 def demo():
-    return _load_demo()
+    return load_tool(osp.relpath(DEMO, REPO_ROOT))
 
 
 @pytest.fixture(scope='module')

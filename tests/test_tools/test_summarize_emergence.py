@@ -1,21 +1,13 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """tools/analysis_tools/summarize_emergence.py on hand-made run files."""
-import importlib.util
 import json
-import os.path as osp
 
 import pytest
 
-from conftest import REPO_ROOT
+from conftest import load_tool
 
 
-def _tool():
-    path = osp.join(REPO_ROOT, 'tools', 'analysis_tools',
-                    'summarize_emergence.py')
-    spec = importlib.util.spec_from_file_location('summarize_emergence', path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+TOOL = 'tools/analysis_tools/summarize_emergence.py'
 
 
 def _run(seed, points, kmeans=0.5, sampling='gumbel'):
@@ -44,7 +36,7 @@ RUNS = [
 
 
 def test_summary_counts_seeds_targets_and_collapses():
-    tool = _tool()
+    tool = load_tool(TOOL)
     groups = {'gumbel': RUNS[:2], 'soft': RUNS[2:]}
     stats = tool.summarize(groups, [500, 1000], 'fg_iou', target=0.8)
     hard = stats['gumbel']
@@ -66,7 +58,7 @@ def test_summary_counts_seeds_targets_and_collapses():
 
 
 def test_cli_prints_both_tables_and_plots(tmp_path, capsys):
-    tool = _tool()
+    tool = load_tool(TOOL)
     paths = []
     for i, run in enumerate(RUNS):
         path = tmp_path / f'run{i}.json'

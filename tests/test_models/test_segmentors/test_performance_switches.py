@@ -3,7 +3,6 @@
 and channels_last change nothing but memory layout and recomputation; bf16
 autocast runs the convolutions in bf16 and trains through mmengine's
 AmpOptimWrapper; the Runner's ``compile`` key compiles our train step."""
-import importlib.util
 import os.path as osp
 
 import pytest
@@ -13,7 +12,7 @@ from mmengine.runner import Runner
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import REPO_ROOT
+from conftest import load_tool
 from tiny_configs import tiny_config
 from tiny_models import leave_zero_init, tiny_segmentor
 
@@ -144,17 +143,9 @@ def test_amp_optim_wrapper_bf16_train_step(monkeypatch):
     assert not torch.equal(before, after)
 
 
-def _train_tool():
-    path = osp.join(REPO_ROOT, 'tools/train.py')
-    spec = importlib.util.spec_from_file_location('train_tool', path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
-
-
 @pytest.mark.parametrize('dtype', [None, 'bfloat16', 'float16'])
 def test_train_tool_amp_switch(dtype):
-    train = _train_tool()
+    train = load_tool('tools/train.py')
     cfg = Config(dict(optim_wrapper=dict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))))
     train.enable_amp(cfg, dtype)
