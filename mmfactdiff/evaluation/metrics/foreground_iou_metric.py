@@ -1,5 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 from mmengine.evaluator import BaseMetric
@@ -87,24 +87,35 @@ class ForegroundIoUMetric(BaseMetric):
                 ``gt_sem_seg.data`` (labels, ``(1, H, W)``).
         """
         for data_sample in data_samples:
-            pred = label_map(data_sample['pred_sem_seg'], 'pred_sem_seg')
-            gt = label_map(data_sample['gt_sem_seg'], 'gt_sem_seg')
-            if pred.shape != gt.shape:
-                raise ValueError(f'pred_sem_seg {pred.shape} and gt_sem_seg '
-                                 f'{gt.shape} differ in shape')
-            pred = pred.astype(np.int64)
-            max_id = int(pred.max()) if pred.size else 0
-            if self.fg_rule == 'polarity' and max_id > 1:
-                raise ValueError(
-                    "fg_rule='polarity' needs binary predictions (region ids "
-                    f'0 and 1), got region id {max_id}; use '
-                    "fg_rule='dataset_majority' for K > 2")
-            # -1 marks ignored pixels so that any ignore_index value works.
-            gt_fg = np.where(gt == self.ignore_index, -1,
-                             (gt > 0).astype(np.int64))
-            num_regions = max(2, max_id + 1)
-            self.results.append(
-                region_confusion(pred, gt_fg, num_regions, 2, ignore_index=-1))
+            pred, gt = self._read_maps(data_sample)
+            self.results.append(self._region_counts(pred, gt, gt > 0))
+
+    def _read_maps(self, data_sample: dict) -> Tuple[np.ndarray, np.ndarray]:
+        """Region ids (int64) and labels of a sample, checked: same shape,
+        and binary predictions under the polarity rule."""
+        pred = label_map(data_sample['pred_sem_seg'],
+                         'pred_sem_seg').astype(np.int64)
+        gt = label_map(data_sample['gt_sem_seg'], 'gt_sem_seg')
+        if pred.shape != gt.shape:
+            raise ValueError(f'pred_sem_seg {pred.shape} and gt_sem_seg '
+                             f'{gt.shape} differ in shape')
+        max_id = int(pred.max()) if pred.size else 0
+        if self.fg_rule == 'polarity' and max_id > 1:
+            raise ValueError(
+                "fg_rule='polarity' needs binary predictions (region ids "
+                f'0 and 1), got region id {max_id}; use '
+                "fg_rule='dataset_majority' for K > 2")
+        return pred, gt
+
+    def _region_counts(self, pred: np.ndarray, gt: np.ndarray,
+                       fg: np.ndarray) -> np.ndarray:
+        """``(K, 2)`` region x {GT bg, GT fg} pixel counts, ``fg`` the GT
+        foreground, pixels at ``ignore_index`` left out."""
+        # -1 marks ignored pixels so that any ignore_index value works.
+        gt_fg = np.where(gt == self.ignore_index, -1, fg.astype(np.int64))
+        max_id = int(pred.max()) if pred.size else 0
+        return region_confusion(
+            pred, gt_fg, max(2, max_id + 1), 2, ignore_index=-1)
 
     def compute_metrics(self, results: List[np.ndarray]) -> Dict[str, float]:
         """Average the per-image scores over the split.

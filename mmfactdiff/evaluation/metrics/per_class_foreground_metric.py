@@ -6,10 +6,8 @@ from mmengine.logging import MMLogger, print_log
 from prettytable import PrettyTable
 
 from mmfactdiff.registry import METRICS
-from ..functional import (fg_assignment, foreground_scores_from_confusion,
-                          region_confusion)
+from ..functional import fg_assignment, foreground_scores_from_confusion
 from .foreground_iou_metric import ForegroundIoUMetric
-from .label_maps import label_map
 
 
 @METRICS.register_module()
@@ -105,18 +103,7 @@ class PerClassForegroundMetric(ForegroundIoUMetric):
                 protocol, the ``target_key`` metainfo.
         """
         for data_sample in data_samples:
-            pred = label_map(data_sample['pred_sem_seg'],
-                             'pred_sem_seg').astype(np.int64)
-            gt = label_map(data_sample['gt_sem_seg'], 'gt_sem_seg')
-            if pred.shape != gt.shape:
-                raise ValueError(f'pred_sem_seg {pred.shape} and gt_sem_seg '
-                                 f'{gt.shape} differ in shape')
-            max_id = int(pred.max()) if pred.size else 0
-            if self.fg_rule == 'polarity' and max_id > 1:
-                raise ValueError(
-                    "fg_rule='polarity' needs binary predictions (region ids "
-                    f'0 and 1), got region id {max_id}; use '
-                    "fg_rule='dataset_majority' for K > 2")
+            pred, gt = self._read_maps(data_sample)
             valid = gt != self.ignore_index
             if self.target_key is None:
                 classes: Tuple[int, ...] = tuple(
@@ -131,9 +118,8 @@ class PerClassForegroundMetric(ForegroundIoUMetric):
                 target = int(data_sample[self.target_key])
                 classes = (target, )
                 fg = gt == target
-            gt_fg = np.where(valid, fg.astype(np.int64), -1)
-            conf = region_confusion(pred, gt_fg, max(2, max_id + 1), 2, -1)
-            self.results.append((classes, conf))
+            self.results.append(
+                (classes, self._region_counts(pred, gt, fg)))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         """Score every sample, group by class and average.
