@@ -19,7 +19,7 @@ import argparse
 import json
 import os
 import os.path as osp
-from typing import Dict, Sequence
+from typing import Callable, Dict, Sequence
 
 import numpy as np
 import torch
@@ -58,9 +58,14 @@ def colour_kmeans(img_rgb: np.ndarray, size: Sequence[int], k: int,
         Image.fromarray(regions).resize((w, h), Image.NEAREST))
 
 
-def score(data_root: str, split: str, predict,
-          img_suffix: str = '.jpg') -> Dict[str, float]:
-    """Run DAVISMetric and ForegroundIoUMetric on ``predict(img)``."""
+def score(data_root: str, split: str, predictors: Dict[str, Callable],
+          img_suffix: str = '.jpg') -> Dict[str, Dict[str, float]]:
+    """Run DAVISMetric and ForegroundIoUMetric on ``predict(img)`` of every
+    predictor, reading each frame and mask once.
+
+    Returns:
+        dict: The metrics of each predictor, by name.
+    """
     from mmfactdiff.datasets import DAVIS2017Dataset
     from mmfactdiff.evaluation.metrics import (DAVISMetric,
                                                ForegroundIoUMetric)
@@ -70,42 +75,46 @@ def score(data_root: str, split: str, predict,
         img_suffix=img_suffix,
         pipeline=[],
         lazy_init=False)
-    metrics = [DAVISMetric(task='unsupervised'), ForegroundIoUMetric()]
+    metrics = {
+        name: [DAVISMetric(task='unsupervised'),
+               ForegroundIoUMetric()]
+        for name in predictors
+    }
     for idx in range(len(dataset)):
         info = dataset.get_data_info(idx)
         img = np.asarray(Image.open(info['img_path']).convert('RGB'))
         gt = np.asarray(Image.open(info['seg_map_path']))
-        sample = dict(
-            pred_sem_seg=dict(data=torch.from_numpy(
-                predict(img).astype(np.int64))[None]),
-            gt_sem_seg=dict(data=torch.from_numpy(gt.astype(np.int64))[None]),
-            img_path=info['img_path'],
-            sequence=info['sequence'],
-            frame_index=info['frame_index'],
-            num_frames=info['num_frames'])
-        for metric in metrics:
-            metric.process({}, [sample])
+        gt_sem_seg = dict(data=torch.from_numpy(gt.astype(np.int64))[None])
+        for name, predict in predictors.items():
+            sample = dict(
+                pred_sem_seg=dict(data=torch.from_numpy(
+                    predict(img).astype(np.int64))[None]),
+                gt_sem_seg=gt_sem_seg,
+                img_path=info['img_path'],
+                sequence=info['sequence'],
+                frame_index=info['frame_index'],
+                num_frames=info['num_frames'])
+            for metric in metrics[name]:
+                metric.process({}, [sample])
     out = {}
-    for metric in metrics:
-        out.update(metric.evaluate(len(dataset)))
+    for name, group in metrics.items():
+        out[name] = {}
+        for metric in group:
+            out[name].update(metric.evaluate(len(dataset)))
     return out
 
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    import mmfactdiff  # noqa: F401  (registers the metrics)
+    predictors = dict(
+        all_foreground=lambda img: np.ones(img.shape[:2], dtype=np.uint8),
+        colour_kmeans=lambda img: colour_kmeans(img, args.size, args.k,
+                                                args.seed))
     results = dict(
         data_root=args.data_root,
         split=args.split,
         size=list(args.size),
-        all_foreground=score(
-            args.data_root, args.split,
-            lambda img: np.ones(img.shape[:2], dtype=np.uint8),
-            args.img_suffix),
-        colour_kmeans=score(
-            args.data_root, args.split,
-            lambda img: colour_kmeans(img, args.size, args.k, args.seed),
-            args.img_suffix))
+        **score(args.data_root, args.split, predictors, args.img_suffix))
     print(json.dumps(results, indent=1))
     if args.out:
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
