@@ -71,3 +71,12 @@ def test_cli_prints_both_tables_and_plots(tmp_path, capsys):
     assert '| gumbel | 2 | 50% |' in out
     assert '0.750 +- 0.100 [0.65, 0.85] 1/2, 2/2' in out
     assert plot.stat().st_size > 0
+
+
+def test_variant_names_the_remedies():
+    tool = load_tool(TOOL)
+    run = dict(RUNS[1], remedies=['usage_balance_weight=0.01'],
+               cfg_options={'model.decode_head.gumbel_noise_stride': 4})
+    assert tool.variant(run) == \
+        'gumbel (gumbel_noise_stride=4, usage_balance_weight=0.01)'
+    assert tool.variant(RUNS[1]) == 'gumbel'

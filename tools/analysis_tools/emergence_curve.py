@@ -30,6 +30,7 @@ import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
+from mmengine.logging import MessageHub
 from mmengine.model import ExponentialMovingAverage
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -37,7 +38,7 @@ from mmengine.runner import set_random_seed
 from scipy.cluster.vq import kmeans2
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('config')
     p.add_argument('--seed', type=int, default=0)
@@ -54,7 +55,55 @@ def parse_args() -> argparse.Namespace:
                    'their regions (EMA) beside the JSON at each evaluation')
     p.add_argument('--out', required=True, help='JSON file to write')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
-    return p.parse_args()
+    return p.parse_args(argv)
+
+
+# Config hooks that change training itself; the curve tool calls them as the
+# runner would (before/after every iteration). Logging hooks are left out.
+TRAINING_HOOKS = ('TauScheduleHook', 'DeadRegionRestartHook')
+
+
+class LoopState:
+    """The runner attributes that the training hooks read, for a plain loop.
+
+    Args:
+        model (nn.Module): The trained model.
+        optim_wrapper: Its optimizer wrapper.
+        max_iters (int): Length of the run.
+    """
+
+    def __init__(self, model, optim_wrapper, max_iters: int) -> None:
+        self.model = model
+        self.optim_wrapper = optim_wrapper
+        self.max_iters = max_iters
+        self.iter = 0
+        self.message_hub = MessageHub.get_current_instance()
+
+
+def build_training_hooks(cfg: Config) -> list:
+    """The config's ``custom_hooks`` listed in ``TRAINING_HOOKS``, built."""
+    from mmfactdiff.registry import HOOKS
+    hooks = []
+    for h in cfg.get('custom_hooks', []):
+        if h['type'] in TRAINING_HOOKS:
+            h = dict(h)
+            h.pop('priority', None)
+            hooks.append(HOOKS.build(h))
+    return hooks
+
+
+def describe_remedies(cfg: Config) -> list:
+    """Short names of the config's collapse remedies (for the summaries)."""
+    out = []
+    for h in cfg.get('custom_hooks', []):
+        if h['type'] in TRAINING_HOOKS:
+            args = ', '.join(f'{k}={v}' for k, v in h.items()
+                             if k not in ('type', 'priority'))
+            out.append(f"{h['type']}({args})")
+    weight = (cfg.model.get('train_cfg') or {}).get('usage_balance_weight')
+    if weight:
+        out.append(f'usage_balance_weight={weight}')
+    return out
 
 
 def fg_iou(pred: np.ndarray, gt: np.ndarray) -> float:
@@ -89,8 +138,8 @@ def atomic_json(obj: dict, path: str) -> None:
     os.replace(tmp, path)
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     import mmfactdiff  # noqa: F401
@@ -215,9 +264,12 @@ def main() -> None:
         f'{torch.get_num_threads()} threads, torch {torch.__version__}',
         baselines=baselines,
         curve=[])
+    hooks = build_training_hooks(cfg)
+    result['remedies'] = describe_remedies(cfg)
+    state = LoopState(model, optim, args.iters)
     print(json.dumps(baselines))
     model.train()
-    losses, start = [], time.time()
+    losses, min_usage, start = [], [], time.time()
     order = torch.randperm(len(train_set), generator=gen).tolist()
     pos = 0
     for it in range(1, args.iters + 1):
@@ -227,15 +279,27 @@ def main() -> None:
         batch = pseudo_collate(
             [train_set[i] for i in order[pos:pos + batch_size]])
         pos += batch_size
+        state.iter = it - 1
+        for h in hooks:
+            h.before_train_iter(state, it - 1, batch)
         log = model.train_step(batch, optim)
+        for h in hooks:
+            h.after_train_iter(state, it - 1, batch, log)
         ema.update_parameters(model)
         losses.append(float(log['loss'].detach()))
+        if getattr(model, 'mask_stats', None):
+            min_usage.append(float(model.mask_stats['usage'].min()))
         if it % args.eval_every == 0 or it == args.iters:
             elapsed = time.time() - start
             point = dict(
                 iter=it,
                 seconds=round(elapsed, 1),
                 loss=float(np.mean(losses[-args.eval_every:])),
+                # smallest per-iteration training usage of any region since
+                # the last evaluation (softmax masks, batch mean)
+                min_train_usage=min(min_usage[-args.eval_every:], default=None),
+                tau=getattr(model.decode_head, 'tau', None),
+                restarts=sum(getattr(h, 'restarts', 0) for h in hooks),
                 raw=evaluate(model, it),
                 ema=evaluate(ema.module, it))
             result['curve'].append(point)

@@ -84,7 +84,8 @@ def variant(res: dict) -> str:
         return 'plain U-Net (K=1) + per-image k-means'
     opts = dict(res.get('cfg_options') or {})
     opts.pop('model.decode_head.mask_sampling', None)
-    extra = ', '.join(f'{k.split(".")[-1]}={v}' for k, v in opts.items())
+    extra = ', '.join([f'{k.split(".")[-1]}={v}' for k, v in opts.items()] +
+                      list(res.get('remedies') or []))
     return res['mask_sampling'] + (f' ({extra})' if extra else '')
 
 
