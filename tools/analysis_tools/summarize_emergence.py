@@ -157,14 +157,17 @@ def main(argv=None) -> None:
         import matplotlib
         matplotlib.use('Agg')
         import matplotlib.pyplot as plt
-        fig, ax = plt.subplots(figsize=(6.5, 4))
-        for name, by_iter in summary.items():
+        fig, ax = plt.subplots(figsize=(7.5, 6.5))
+        colours = plt.get_cmap('tab20' if len(summary) > 10 else 'tab10')
+        for n, (name, by_iter) in enumerate(summary.items()):
+            # one colour a variant: thin lines per seed, thick for the mean
+            c = colours(n % colours.N)
             xs = [i for i in iters if by_iter[i]]
             for r in groups[name]:
                 ax.plot([pt['iter'] for pt in r['curve']],
                         [pt['ema'][m] for pt in r['curve']],
-                        alpha=0.35, lw=1)
-            ax.plot(xs, [np.mean(by_iter[i]) for i in xs], lw=2.5,
+                        color=c, alpha=0.3, lw=1)
+            ax.plot(xs, [np.mean(by_iter[i]) for i in xs], color=c, lw=2.5,
                     label=f'{name} (mean of {len(groups[name])})')
         ax.axhline(base['all_foreground_fg_iou'], color='k', ls=':',
                    label='all-foreground')
@@ -173,7 +176,9 @@ def main(argv=None) -> None:
         ax.set_xlabel('training iterations (batch 32)')
         ax.set_ylabel('foreground IoU (held-out)')
         ax.set_ylim(0, 1)
-        ax.legend(fontsize=7)
+        # below the axes: the variant names are long
+        ax.legend(fontsize=7, loc='upper center', bbox_to_anchor=(0.5, -0.12),
+                  ncol=1, frameon=False)
         ax.grid(alpha=0.3)
         os.makedirs(osp.dirname(osp.abspath(args.plot)), exist_ok=True)
         fig.tight_layout()
