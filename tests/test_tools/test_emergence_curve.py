@@ -29,6 +29,7 @@ def test_tau_schedule_is_applied_and_recorded(tmp_path):
     run = _curve(tmp_path, [
         dict(type='TauScheduleHook', start=1.0, end=0.2, mode='linear')
     ], **{'model.decode_head.mask_sampling': 'gumbel'})
+    assert run['iters'] == 4
     name, = run['remedies']
     assert name.startswith('TauScheduleHook(') and 'end=0.2' in name
     # set before each iteration from runner.iter: the 4th (iter 3 of 4)

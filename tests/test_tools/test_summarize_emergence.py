@@ -80,3 +80,17 @@ def test_variant_names_the_remedies():
     assert tool.variant(run) == \
         'gumbel (gumbel_noise_stride=4, usage_balance_weight=0.01)'
     assert tool.variant(RUNS[1]) == 'gumbel'
+
+
+def test_variant_names_the_tau_schedule_length():
+    tool = load_tool(TOOL)
+    tau = 'TauScheduleHook(start=1.0, end=0.3, mode=linear)'
+    short = dict(RUNS[1], remedies=[tau], iters=500)
+    long = dict(RUNS[1], remedies=[tau], iters=1000)
+    assert tool.variant(short) == \
+        'gumbel (TauScheduleHook(start=1.0, end=0.3, mode=linear, ' \
+        'over 500 iterations))'
+    assert tool.variant(short) != tool.variant(long)
+    # an explicit end_iter is named by the hook's own arguments
+    fixed = dict(RUNS[1], remedies=[tau[:-1] + ', end_iter=300)'])
+    assert 'over' not in tool.variant(fixed)

@@ -254,6 +254,7 @@ def main(argv=None) -> None:
         config=args.config,
         cfg_options=args.cfg_options,
         seed=args.seed,
+        iters=args.iters,
         plain=args.plain,
         num_regions=k_eval,
         mask_sampling=cfg.model.decode_head.get('mask_sampling', 'soft'),

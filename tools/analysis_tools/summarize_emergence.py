@@ -84,8 +84,15 @@ def variant(res: dict) -> str:
         return 'plain U-Net (K=1) + per-image k-means'
     opts = dict(res.get('cfg_options') or {})
     opts.pop('model.decode_head.mask_sampling', None)
+    remedies = []
+    for r in res.get('remedies') or []:
+        if r.startswith('TauScheduleHook(') and 'end_iter' not in r:
+            # the schedule spans the run: name its length
+            iters = res.get('iters') or res['curve'][-1]['iter']
+            r = f'{r[:-1]}, over {iters} iterations)'
+        remedies.append(r)
     extra = ', '.join([f'{k.split(".")[-1]}={v}' for k, v in opts.items()] +
-                      list(res.get('remedies') or []))
+                      remedies)
     return res['mask_sampling'] + (f' ({extra})' if extra else '')
 
 
