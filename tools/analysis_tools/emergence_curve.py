@@ -80,26 +80,26 @@ class LoopState:
         self.message_hub = MessageHub.get_current_instance()
 
 
+def training_hook_cfgs(cfg: Config) -> list:
+    """The config's ``custom_hooks`` listed in ``TRAINING_HOOKS``, without
+    the runner-only ``priority`` key."""
+    return [{k: v for k, v in h.items() if k != 'priority'}
+            for h in cfg.get('custom_hooks', [])
+            if h['type'] in TRAINING_HOOKS]
+
+
 def build_training_hooks(cfg: Config) -> list:
-    """The config's ``custom_hooks`` listed in ``TRAINING_HOOKS``, built."""
+    """The config's training hooks, built."""
     from mmfactdiff.registry import HOOKS
-    hooks = []
-    for h in cfg.get('custom_hooks', []):
-        if h['type'] in TRAINING_HOOKS:
-            h = dict(h)
-            h.pop('priority', None)
-            hooks.append(HOOKS.build(h))
-    return hooks
+    return [HOOKS.build(h) for h in training_hook_cfgs(cfg)]
 
 
 def describe_remedies(cfg: Config) -> list:
     """Short names of the config's collapse remedies (for the summaries)."""
     out = []
-    for h in cfg.get('custom_hooks', []):
-        if h['type'] in TRAINING_HOOKS:
-            args = ', '.join(f'{k}={v}' for k, v in h.items()
-                             if k not in ('type', 'priority'))
-            out.append(f"{h['type']}({args})")
+    for h in training_hook_cfgs(cfg):
+        args = ', '.join(f'{k}={v}' for k, v in h.items() if k != 'type')
+        out.append(f"{h['type']}({args})")
     weight = (cfg.model.get('train_cfg') or {}).get('usage_balance_weight')
     if weight:
         out.append(f'usage_balance_weight={weight}')
