@@ -49,6 +49,26 @@ def test_config_builds(path):
         f'{name} does not follow the OpenMMLab config naming'
 
 
+def test_model_index_points_at_real_configs():
+    """What ``mim`` reads: every metafile the model index imports exists,
+    and every entry names a config that exists under its own name."""
+    import yaml
+    with open(osp.join(REPO_ROOT, 'configs', 'model-index.yml')) as f:
+        index = yaml.safe_load(f)
+    assert index['Import']
+    for metafile in index['Import']:
+        with open(osp.join(REPO_ROOT, metafile)) as f:
+            models = yaml.safe_load(f)['Models']
+        names = [m['Name'] for m in models]
+        assert len(names) == len(set(names)), f'{metafile}: repeated names'
+        for model in models:
+            config = model['Config']
+            assert osp.isfile(osp.join(REPO_ROOT, config)), \
+                f'{metafile}: {model["Name"]} names a missing {config}'
+            assert osp.basename(config) == model['Name'] + '.py', \
+                f'{metafile}: {model["Name"]} is not named after {config}'
+
+
 DAVIS_SUBSET = osp.normpath(
     osp.join(REPO_ROOT, '..', 'shared', 'data', 'davis2017_subset'))
 

@@ -7,11 +7,11 @@ from mmseg.datasets import BaseSegDataset
 
 from mmfactdiff.registry import DATASETS
 
-# Shape kinds in the order they are enabled by ``num_kinds``: the first two
-# match the probe of the method spec (an ellipse or a square).
 # File-loading transforms: the samples arrive rendered, so these are skipped.
 LOADING_STEPS = ('LoadImageFromFile', 'LoadImageFromNDArray',
                  'InferencerLoader', 'LoadAnnotations')
+# Shape kinds in the order they are enabled by ``num_kinds``: the first two
+# match the probe of the method spec (an ellipse or a square).
 SHAPE_KINDS = ('ellipse', 'rectangle', 'triangle', 'star', 'cross', 'hexagon',
                'ring', 'crescent')
 
@@ -21,6 +21,8 @@ _KIND_PALETTE = [[0, 0, 0], [220, 20, 60], [0, 128, 255], [60, 180, 75],
                  [170, 110, 40]]
 
 _MIN_SIZE, _MAX_SIZE = 32, 128
+# Object textures, in the order of the coin that picks one.
+TEXTURES = ('stripe', 'checker')
 
 
 def _polygon_mask(u: np.ndarray, v: np.ndarray, points: int,
@@ -95,16 +97,23 @@ class SyntheticShapesDataset(BaseSegDataset):
 
     - background: a smooth gradient between two random colours along a random
       direction, plus a low-frequency texture (a few long-wavelength
-      sinusoids);
+      sinusoids; ``background_waves`` sets their amplitude, 0 removes them);
     - ``objects_per_image`` objects, each a shape kind drawn uniformly from
       the first ``num_kinds`` of :data:`SHAPE_KINDS` (ellipse, rectangle,
       triangle, star, cross, hexagon, ring, crescent), with random position,
       rotation, aspect ratio and scale (all objects together target 10-50%
       of the image; occlusion and very thin shapes can land slightly
-      outside), its own colour and a stripe or checker texture of random
-      frequency, orientation and contrast. Later objects occlude earlier
-      ones;
+      outside), its own colour and a stripe or checker texture (from
+      ``textures``) of random frequency, orientation and contrast. Later
+      objects occlude earlier ones;
     - a little pixel noise.
+
+    The defaults are the built-in data of every measurement in the docs.
+    ``num_kinds=2, background_waves=(0, 0), textures=('stripe',)`` comes
+    close to the simpler images of the method spec's probe (an ellipse or a
+    square with stripes on a plain two-colour gradient). ``background_waves``
+    and ``textures`` change no other draw: shapes, places and colours stay
+    where they were.
 
     Object and background colours are drawn from the same distribution, so
     colour alone does not always separate them: colour k-means is a real but
@@ -133,6 +142,13 @@ class SyntheticShapesDataset(BaseSegDataset):
             ``'kind'`` (0 background, ``1..num_kinds`` by shape kind).
             ``classes`` and ``palette`` of the metainfo follow the mode.
             Defaults to ``'binary'``.
+        background_waves (tuple[float, float]): Range of the amplitude of
+            the background's low-frequency waves, in [0, 1] image units;
+            ``(0, 0)`` leaves a plain two-colour gradient. Defaults to
+            (0.03, 0.08).
+        textures (tuple[str]): Object textures to draw from, a non-empty
+            subset of ``('stripe', 'checker')``; each object gets one of
+            them with equal odds. Defaults to both.
         seed (int): Seed of the whole dataset; image ``i`` depends only on
             ``(seed, i)`` and the arguments above. Defaults to 0.
         metainfo (dict, optional): Extra meta information. ``classes`` given
@@ -156,6 +172,8 @@ class SyntheticShapesDataset(BaseSegDataset):
                  num_kinds: int = 4,
                  objects_per_image: Sequence[int] = (1, 1),
                  label_mode: str = 'binary',
+                 background_waves: Sequence[float] = (0.03, 0.08),
+                 textures: Sequence[str] = TEXTURES,
                  seed: int = 0,
                  metainfo: Optional[dict] = None,
                  **kwargs) -> None:
@@ -175,6 +193,17 @@ class SyntheticShapesDataset(BaseSegDataset):
             raise ValueError("label_mode must be 'binary' or 'kind', got "
                              f'{label_mode!r}')
         self.label_mode = label_mode
+        if (not isinstance(background_waves, (tuple, list))
+                or len(background_waves) != 2
+                or not 0 <= background_waves[0] <= background_waves[1]):
+            raise ValueError('background_waves must be a (min, max) pair with '
+                             f'0 <= min <= max, got {background_waves!r}')
+        self.background_waves = tuple(float(a) for a in background_waves)
+        if (isinstance(textures, str) or not textures
+                or any(t not in TEXTURES for t in textures)):
+            raise ValueError(f'textures must be a non-empty subset of '
+                             f'{TEXTURES}, got {textures!r}')
+        self.textures = tuple(textures)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) \
                 or seed < 0:
             raise ValueError(f'seed must be a non-negative int, got {seed!r}')
@@ -304,7 +333,7 @@ class SyntheticShapesDataset(BaseSegDataset):
             a = rng.uniform(0, np.pi)
             tex += np.sin(freq * (xs * np.cos(a) + ys * np.sin(a)) +
                           rng.uniform(0, 2 * np.pi))
-        img += (rng.uniform(0.03, 0.08) * tex)[..., None]
+        img += (rng.uniform(*self.background_waves) * tex)[..., None]
         return img.astype(np.float32)
 
     def _object_mask(self, rng: np.random.Generator, kind: str,
@@ -336,11 +365,27 @@ class SyntheticShapesDataset(BaseSegDataset):
         freq = 2 * np.pi / period
         a = rng.uniform(0, np.pi)
         s = xs * np.cos(a) + ys * np.sin(a)
-        if rng.random() < 0.5:
-            wave = np.sin(freq * s + rng.uniform(0, 2 * np.pi))
+        # The coin is drawn whatever ``textures`` holds, so that every other
+        # draw (and thus the default data) is the same for every setting.
+        kind = TEXTURES[int(rng.random() >= 0.5)]
+        if kind not in self.textures:
+            kind = self.textures[0]
+        if kind == 'stripe':
+            wave = self._stripe(freq, s, rng.uniform(0, 2 * np.pi))
         else:
             t = -xs * np.sin(a) + ys * np.cos(a)
-            wave = np.sin(freq * s) * np.sin(freq * t + rng.uniform(0, np.pi))
+            wave = self._checker(freq, s, t, rng.uniform(0, np.pi))
         # Sharpness from soft sine to near square wave.
         t = np.clip(0.5 + rng.uniform(0.5, 3.0) * wave, 0.0, 1.0)[..., None]
         return (c0 * (1 - t) + c1 * t).astype(np.float32)
+
+    @staticmethod
+    def _stripe(freq: float, s: np.ndarray, phase: float) -> np.ndarray:
+        """Parallel stripes across the coordinate ``s``."""
+        return np.sin(freq * s + phase)
+
+    @staticmethod
+    def _checker(freq: float, s: np.ndarray, t: np.ndarray,
+                 phase: float) -> np.ndarray:
+        """A checker: the product of stripes along ``s`` and ``t``."""
+        return np.sin(freq * s) * np.sin(freq * t + phase)

@@ -242,6 +242,12 @@ def test_resize_in_pipeline():
     (dict(objects_per_image=(0, 1)), r'objects_per_image\[0\]'),
     (dict(objects_per_image=3), 'objects_per_image'),
     (dict(label_mode='instance'), 'label_mode'),
+    (dict(background_waves=(0.1, 0.05)), 'background_waves'),
+    (dict(background_waves=(-0.1, 0.0)), 'background_waves'),
+    (dict(background_waves=0.05), 'background_waves'),
+    (dict(textures=()), 'textures'),
+    (dict(textures=('dots', )), 'textures'),
+    (dict(textures='stripe'), 'textures'),
     (dict(seed=-1), 'seed'),
     (dict(metainfo=dict(classes=('a', 'b', 'c'))), 'classes'),
 ])
@@ -253,3 +259,58 @@ def test_invalid_args(kwargs, name):
 def test_error_message_states_range():
     with pytest.raises(ValueError, match=re.escape('[32, 128]')):
         _ds(img_size=256)
+
+
+def _background_residual(img, mask):
+    """Per-channel std of the background pixels around their best-fitting
+    plane (a linear gradient has none), in uint8 units."""
+    ys, xs = np.nonzero(mask == 0)
+    design = np.stack([xs, ys, np.ones_like(xs)], 1).astype(np.float64)
+    res = []
+    for c in range(3):
+        v = img[..., c][mask == 0].astype(np.float64)
+        coef = np.linalg.lstsq(design, v, rcond=None)[0]
+        res.append((v - design @ coef).std())
+    return float(np.mean(res))
+
+
+def test_background_waves_off_leaves_a_gradient_plus_pixel_noise():
+    plain = _ds(background_waves=(0, 0))
+    default = _ds()
+    plain_res = [_background_residual(*plain.render(i)) for i in range(16)]
+    wavy_res = [_background_residual(*default.render(i)) for i in range(16)]
+    # pixel noise has std 0.015 * 255 = 3.8
+    assert max(plain_res) < 4.5
+    assert np.mean(wavy_res) > 2 * np.mean(plain_res)
+
+
+def test_difficulty_options_change_nothing_else():
+    default = _ds()
+    explicit = _ds(background_waves=(0.03, 0.08),
+                   textures=('stripe', 'checker'))
+    stripes = _ds(textures=('stripe', ))
+    easy = _ds(background_waves=(0, 0), textures=('stripe', ))
+    for i in range(16):
+        img, mask = default.render(i)
+        assert img.tobytes() == explicit.render(i)[0].tobytes()
+        # the same random draws: shapes and places do not move
+        img_s, mask_s = stripes.render(i)
+        assert np.array_equal(mask, mask_s)
+        assert np.array_equal(mask, easy.render(i)[1])
+        # textures touch the objects only
+        assert np.array_equal(img[mask == 0], img_s[mask == 0])
+
+
+def test_textures_draws_only_the_given_kinds(monkeypatch):
+    def no_checker(*args):
+        raise AssertionError('checker drawn')
+
+    monkeypatch.setattr(SyntheticShapesDataset, '_checker',
+                        staticmethod(no_checker))
+    stripes = _ds(textures=('stripe', ))
+    for i in range(32):
+        stripes.render(i)
+    # with both textures, 32 objects all drawing stripes has odds 2**-32
+    with pytest.raises(AssertionError, match='checker drawn'):
+        for i in range(32):
+            _ds().render(i)
