@@ -57,3 +57,15 @@ def test_usage_balance_is_named(tmp_path):
                  **{'model.train_cfg': dict(usage_balance_weight=0.5)})
     assert run['remedies'] == ['usage_balance_weight=0.5']
     assert run['curve'][-1]['tau'] is not None
+
+
+def test_separate_lr_and_training_data_are_named(tmp_path):
+    run = _curve(tmp_path, [], iters=2, **{
+        'optim_wrapper.paramwise_cfg':
+        dict(custom_keys={'decode_head': dict(lr_mult=10.0)}),
+        'train_dataloader.dataset.background_waves': (0, 0),
+        'train_dataloader.dataset.textures': ['stripe'],
+    })
+    assert run['remedies'] == ['lr_mult=10.0']
+    assert run['data'] == ['background_waves=(0, 0)',
+                           "textures=('stripe',)"]

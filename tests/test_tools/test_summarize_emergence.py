@@ -94,3 +94,41 @@ def test_variant_names_the_tau_schedule_length():
     # an explicit end_iter is named by the hook's own arguments
     fixed = dict(RUNS[1], remedies=[tau[:-1] + ', end_iter=300)'])
     assert 'over' not in tool.variant(fixed)
+
+
+def test_variant_names_a_remedy_once_whether_set_in_config_or_cli():
+    tool = load_tool(TOOL)
+    stride = {'model.decode_head.gumbel_noise_stride': 4}
+    by_cli = dict(RUNS[1], cfg_options=dict(stride, **{
+        'optim_wrapper.paramwise_cfg.custom_keys.decode_head.lr_mult': 10.0
+    }))
+    by_config = dict(RUNS[1], cfg_options=stride, remedies=['lr_mult=10.0'])
+    both = dict(by_cli, remedies=['lr_mult=10.0'])
+    name = 'gumbel (gumbel_noise_stride=4, lr_mult=10.0)'
+    assert tool.variant(by_cli) == tool.variant(by_config) == \
+        tool.variant(both) == name
+
+
+def test_other_training_data_is_its_own_variant_with_its_baselines(
+        tmp_path, capsys):
+    tool = load_tool(TOOL)
+    data = ['num_kinds=2', "textures=('stripe',)"]
+    simple = dict(RUNS[1], data=data, cfg_options={
+        'train_dataloader.dataset.num_kinds': 2,
+        'val_dataloader.dataset.num_kinds': 2
+    }, baselines=dict(all_foreground_fg_iou=0.33, colour_kmeans_fg_iou=0.64,
+                      colour_kmeans_miou=0.48))
+    assert tool.variant(simple) == \
+        "gumbel, data: num_kinds=2, textures=('stripe',)"
+    assert tool.variant(dict(RUNS[1], data=[])) == 'gumbel'
+    paths = []
+    for i, run in enumerate([RUNS[1], simple]):
+        path = tmp_path / f'run{i}.json'
+        path.write_text(json.dumps(run))
+        paths.append(str(path))
+    tool.main(paths)
+    out = capsys.readouterr().out
+    assert 'Baselines on the same images: all-foreground 0.200' in out
+    assert ("Baselines on the same images (data: num_kinds=2, "
+            "textures=('stripe',)): all-foreground 0.330") in out
+    assert 'colour k-means 0.640' in out

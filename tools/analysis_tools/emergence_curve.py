@@ -103,6 +103,38 @@ def describe_remedies(cfg: Config) -> list:
     weight = (cfg.model.get('train_cfg') or {}).get('usage_balance_weight')
     if weight:
         out.append(f'usage_balance_weight={weight}')
+    keys = ((cfg.optim_wrapper.get('paramwise_cfg') or {}).get('custom_keys')
+            or {})
+    for key, opts in keys.items():
+        if 'lr_mult' in opts:
+            # the mask generator is the decode head
+            name = '' if key == 'decode_head' else f'{key}.'
+            out.append(f"{name}lr_mult={opts['lr_mult']}")
+    return out
+
+
+# Arguments of the built-in data that make it easier or harder.
+DATA_KEYS = ('num_kinds', 'objects_per_image', 'background_waves', 'textures')
+
+
+def describe_data(cfg: Config) -> list:
+    """How the training data differs from the built-in defaults (for the
+    summaries): ``[]`` for the built-in data, ``['key=value', ...]`` for
+    other arguments of it, ``[type]`` for another dataset."""
+    import inspect
+
+    from mmfactdiff.datasets import SyntheticShapesDataset
+    ds = cfg.train_dataloader.dataset
+    if ds.get('type') != 'SyntheticShapesDataset':
+        return [str(ds.get('type'))]
+    params = inspect.signature(SyntheticShapesDataset).parameters
+    out = []
+    for key in DATA_KEYS:
+        value, default = ds.get(key, params[key].default), params[key].default
+        if isinstance(default, (tuple, list)):
+            value, default = tuple(value), tuple(default)
+        if value != default:
+            out.append(f'{key}={value!r}')
     return out
 
 
@@ -267,6 +299,7 @@ def main(argv=None) -> None:
         curve=[])
     hooks = build_training_hooks(cfg)
     result['remedies'] = describe_remedies(cfg)
+    result['data'] = describe_data(cfg)
     state = LoopState(model, optim, args.iters)
     print(json.dumps(baselines))
     model.train()

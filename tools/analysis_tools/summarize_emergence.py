@@ -82,18 +82,32 @@ def summarize(groups: dict, iters: list, metric: str,
 def variant(res: dict) -> str:
     if res.get('plain'):
         return 'plain U-Net (K=1) + per-image k-means'
-    opts = dict(res.get('cfg_options') or {})
+    # data options are named from the run's ``data`` record instead
+    opts = {
+        k: v
+        for k, v in (res.get('cfg_options') or {}).items()
+        if not k.endswith('_dataloader') and '_dataloader.' not in k
+    }
     opts.pop('model.decode_head.mask_sampling', None)
-    remedies = []
+    names = [f'{k.split(".")[-1]}={v}' for k, v in opts.items()]
     for r in res.get('remedies') or []:
         if r.startswith('TauScheduleHook(') and 'end_iter' not in r:
             # the schedule spans the run: name its length
             iters = res.get('iters') or res['curve'][-1]['iter']
             r = f'{r[:-1]}, over {iters} iterations)'
-        remedies.append(r)
-    extra = ', '.join([f'{k.split(".")[-1]}={v}' for k, v in opts.items()] +
-                      remedies)
-    return res['mask_sampling'] + (f' ({extra})' if extra else '')
+        if r not in names:  # set by a cfg-option and the config alike
+            names.append(r)
+    extra = ', '.join(names)
+    name = res['mask_sampling'] + (f' ({extra})' if extra else '')
+    data = data_name(res)
+    return f'{name}, {data}' if data else name
+
+
+def data_name(res: dict) -> str:
+    """How a run's training data differs from the built-in data ('' for
+    the built-in data and for run files that predate the record)."""
+    data = res.get('data') or []
+    return f"data: {', '.join(data)}" if data else ''
 
 
 def main(argv=None) -> None:
@@ -150,13 +164,24 @@ def main(argv=None) -> None:
                 f"{st['collapse_rate']:.0%}")
         print(f"| {name} | {len(st['seeds'])} | {rate} | " +
               ' | '.join(cells) + ' |')
-    base = runs[0]['baselines']
-    kmeans = [r['baselines']['colour_kmeans_fg_iou'] for r in runs]
-    print('\nBaselines on the same images: all-foreground '
-          f"{base['all_foreground_fg_iou']:.3f} fg IoU; per-image colour "
-          f'k-means {np.mean(kmeans):.3f} fg IoU (mean over the runs\' '
-          f'k-means seeds, {min(kmeans):.3f} to {max(kmeans):.3f}), '
-          f"{base['colour_kmeans_miou']:.3f} mIoU.")
+    # baselines are per image set: one line for each training data
+    by_data = defaultdict(list)
+    for r in runs:
+        by_data[data_name(r)].append(r)
+    for data, rs in sorted(by_data.items()):
+        base = rs[0]['baselines']
+        kmeans = [r['baselines']['colour_kmeans_fg_iou'] for r in rs]
+        print(f"\nBaselines on the same images{' (' + data + ')' if data else ''}"
+              f": all-foreground {base['all_foreground_fg_iou']:.3f} fg IoU; "
+              f'per-image colour k-means {np.mean(kmeans):.3f} fg IoU (mean '
+              f"over the runs' k-means seeds, {min(kmeans):.3f} to "
+              f"{max(kmeans):.3f}), {base['colour_kmeans_miou']:.3f} mIoU.")
+    # the plot draws the baselines of one image set: the built-in one when
+    # it is there
+    plot_data = sorted(by_data)[0]
+    base = by_data[plot_data][0]['baselines']
+    base_note = (f' ({plot_data or "built-in data"})'
+                 if len(by_data) > 1 or plot_data else '')
     print(f"Machine: {runs[0]['machine']}; seconds per iteration: " +
           ', '.join(f"{variant(r)} s{r['seed']}: {r.get('sec_per_iter')}"
                     for r in runs))
@@ -177,9 +202,9 @@ def main(argv=None) -> None:
             ax.plot(xs, [np.mean(by_iter[i]) for i in xs], color=c, lw=2.5,
                     label=f'{name} (mean of {len(groups[name])})')
         ax.axhline(base['all_foreground_fg_iou'], color='k', ls=':',
-                   label='all-foreground')
+                   label='all-foreground' + base_note)
         ax.axhline(base['colour_kmeans_fg_iou'], color='gray', ls='--',
-                   label='colour k-means')
+                   label='colour k-means' + base_note)
         ax.set_xlabel('training iterations (batch 32)')
         ax.set_ylabel('foreground IoU (held-out)')
         ax.set_ylim(0, 1)
