@@ -121,6 +121,11 @@ def test_other_training_data_is_its_own_variant_with_its_baselines(
     assert tool.variant(simple) == \
         "gumbel, data: num_kinds=2, textures=('stripe',)"
     assert tool.variant(dict(RUNS[1], data=[])) == 'gumbel'
+    flips_off = dict(simple, cfg_options=dict(
+        simple['cfg_options'],
+        **{'train_dataloader.dataset.pipeline.0.prob': 0.0}))
+    assert tool.variant(flips_off) == \
+        "gumbel (pipeline.0.prob=0.0), data: num_kinds=2, textures=('stripe',)"
     paths = []
     for i, run in enumerate([RUNS[1], simple]):
         path = tmp_path / f'run{i}.json'

@@ -79,17 +79,25 @@ def summarize(groups: dict, iters: list, metric: str,
     return out
 
 
+# Options of the built-in data recorded in a run's ``data`` field.
+DATA_KEYS = ('num_kinds', 'objects_per_image', 'background_waves', 'textures')
+
+
 def variant(res: dict) -> str:
     if res.get('plain'):
         return 'plain U-Net (K=1) + per-image k-means'
-    # data options are named from the run's ``data`` record instead
-    opts = {
-        k: v
-        for k, v in (res.get('cfg_options') or {}).items()
-        if not k.endswith('_dataloader') and '_dataloader.' not in k
-    }
+    opts = dict(res.get('cfg_options') or {})
     opts.pop('model.decode_head.mask_sampling', None)
-    names = [f'{k.split(".")[-1]}={v}' for k, v in opts.items()]
+    names = []
+    for k, v in opts.items():
+        if '_dataloader.' in k:
+            sub = k.split('.dataset.', 1)[-1]
+            # the data's own options are named from the run's ``data``
+            # record; others (a pipeline step) by their path
+            if sub not in DATA_KEYS and k.startswith('train_'):
+                names.append(f'{sub}={v}')
+        else:
+            names.append(f'{k.split(".")[-1]}={v}')
     for r in res.get('remedies') or []:
         if r.startswith('TauScheduleHook(') and 'end_iter' not in r:
             # the schedule spans the run: name its length
