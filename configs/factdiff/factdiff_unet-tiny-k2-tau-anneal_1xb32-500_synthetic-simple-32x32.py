@@ -6,9 +6,8 @@
 # to the probe's IoU comes from the harder built-in images
 # (docs/emergence.md).
 _base_ = './factdiff_unet-tiny-k2-tau-anneal_1xb32-500_synthetic-32x32.py'
-train_dataloader = dict(
-    dataset=dict(num_kinds=2, background_waves=(0, 0), textures=('stripe', )))
-val_dataloader = dict(
-    dataset=dict(num_kinds=2, background_waves=(0, 0), textures=('stripe', )))
-test_dataloader = dict(
-    dataset=dict(num_kinds=2, background_waves=(0, 0), textures=('stripe', )))
+simple_images = dict(
+    num_kinds=2, background_waves=(0, 0), textures=('stripe', ))
+train_dataloader = dict(dataset=simple_images)
+val_dataloader = dict(dataset=simple_images)
+test_dataloader = dict(dataset=simple_images)

@@ -23,6 +23,10 @@ _KIND_PALETTE = [[0, 0, 0], [220, 20, 60], [0, 128, 255], [60, 180, 75],
 _MIN_SIZE, _MAX_SIZE = 32, 128
 # Object textures, in the order of the coin that picks one.
 TEXTURES = ('stripe', 'checker')
+# Arguments that make the images easier or harder (the rest set their size,
+# number, labels and seed); analysis tools name runs by them.
+DIFFICULTY_ARGS = ('num_kinds', 'objects_per_image', 'background_waves',
+                   'textures')
 
 
 def _polygon_mask(u: np.ndarray, v: np.ndarray, points: int,

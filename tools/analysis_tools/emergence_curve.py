@@ -113,10 +113,6 @@ def describe_remedies(cfg: Config) -> list:
     return out
 
 
-# Arguments of the built-in data that make it easier or harder.
-DATA_KEYS = ('num_kinds', 'objects_per_image', 'background_waves', 'textures')
-
-
 def describe_data(cfg: Config) -> list:
     """How the training data differs from the built-in defaults (for the
     summaries): ``[]`` for the built-in data, ``['key=value', ...]`` for
@@ -124,12 +120,13 @@ def describe_data(cfg: Config) -> list:
     import inspect
 
     from mmfactdiff.datasets import SyntheticShapesDataset
+    from mmfactdiff.datasets.synthetic_shapes_dataset import DIFFICULTY_ARGS
     ds = cfg.train_dataloader.dataset
     if ds.get('type') != 'SyntheticShapesDataset':
         return [str(ds.get('type'))]
     params = inspect.signature(SyntheticShapesDataset).parameters
     out = []
-    for key in DATA_KEYS:
+    for key in DIFFICULTY_ARGS:
         value, default = ds.get(key, params[key].default), params[key].default
         if isinstance(default, (tuple, list)):
             value, default = tuple(value), tuple(default)

@@ -25,6 +25,8 @@ from collections import defaultdict
 
 import numpy as np
 
+from mmfactdiff.datasets.synthetic_shapes_dataset import DIFFICULTY_ARGS
+
 
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
@@ -79,10 +81,6 @@ def summarize(groups: dict, iters: list, metric: str,
     return out
 
 
-# Options of the built-in data recorded in a run's ``data`` field.
-DATA_KEYS = ('num_kinds', 'objects_per_image', 'background_waves', 'textures')
-
-
 def variant(res: dict) -> str:
     if res.get('plain'):
         return 'plain U-Net (K=1) + per-image k-means'
@@ -94,7 +92,7 @@ def variant(res: dict) -> str:
             sub = k.split('.dataset.', 1)[-1]
             # the data's own options are named from the run's ``data``
             # record; others (a pipeline step) by their path
-            if sub not in DATA_KEYS and k.startswith('train_'):
+            if sub not in DIFFICULTY_ARGS and k.startswith('train_'):
                 names.append(f'{sub}={v}')
         else:
             names.append(f'{k.split(".")[-1]}={v}')
