@@ -25,8 +25,8 @@ _MIN_SIZE, _MAX_SIZE = 32, 128
 TEXTURES = ('stripe', 'checker')
 # Arguments that make the images easier or harder (the rest set their size,
 # number, labels and seed); analysis tools name runs by them.
-DIFFICULTY_ARGS = ('num_kinds', 'objects_per_image', 'background_waves',
-                   'textures')
+DIFFICULTY_ARGS = ('num_kinds', 'objects_per_image', 'coverage',
+                   'background_waves', 'textures')
 
 
 def _polygon_mask(u: np.ndarray, v: np.ndarray, points: int,
@@ -105,9 +105,10 @@ class SyntheticShapesDataset(BaseSegDataset):
     - ``objects_per_image`` objects, each a shape kind drawn uniformly from
       the first ``num_kinds`` of :data:`SHAPE_KINDS` (ellipse, rectangle,
       triangle, star, cross, hexagon, ring, crescent), with random position,
-      rotation, aspect ratio and scale (all objects together target 10-50%
-      of the image; occlusion and very thin shapes can land slightly
-      outside), its own colour and a stripe or checker texture (from
+      rotation, aspect ratio and scale (all objects together cover a
+      fraction of the image drawn from ``coverage``, 10-50% by default;
+      occlusion, the fit-in-the-image cap and very thin shapes can land
+      slightly outside), its own colour and a stripe or checker texture (from
       ``textures``) of random frequency, orientation and contrast. Later
       objects occlude earlier ones;
     - a little pixel noise.
@@ -115,9 +116,10 @@ class SyntheticShapesDataset(BaseSegDataset):
     The defaults are the built-in data of every measurement in the docs.
     ``num_kinds=2, background_waves=(0, 0), textures=('stripe',)`` comes
     close to the simpler images of the method spec's probe (an ellipse or a
-    square with stripes on a plain two-colour gradient). ``background_waves``
-    and ``textures`` change no other draw: shapes, places and colours stay
-    where they were.
+    square with stripes on a plain two-colour gradient). ``coverage``,
+    ``background_waves`` and ``textures`` change no other draw: shapes,
+    places and colours stay where they were (objects only grow or shrink
+    with ``coverage``).
 
     Object and background colours are drawn from the same distribution, so
     colour alone does not always separate them: colour k-means is a real but
@@ -142,6 +144,9 @@ class SyntheticShapesDataset(BaseSegDataset):
             ``len(SHAPE_KINDS)`` (8). Defaults to 4.
         objects_per_image (tuple[int, int]): Inclusive (min, max) number of
             objects per image. Defaults to (1, 1).
+        coverage (tuple[float, float]): Range of the fraction of the image
+            that all objects of an image together aim to cover, in
+            (0, 0.7]. Defaults to (0.1, 0.5).
         label_mode (str): ``'binary'`` (0 background, 1 object) or
             ``'kind'`` (0 background, ``1..num_kinds`` by shape kind).
             ``classes`` and ``palette`` of the metainfo follow the mode.
@@ -175,6 +180,7 @@ class SyntheticShapesDataset(BaseSegDataset):
                  img_size: int = 64,
                  num_kinds: int = 4,
                  objects_per_image: Sequence[int] = (1, 1),
+                 coverage: Sequence[float] = (0.1, 0.5),
                  label_mode: str = 'binary',
                  background_waves: Sequence[float] = (0.03, 0.08),
                  textures: Sequence[str] = TEXTURES,
@@ -193,6 +199,11 @@ class SyntheticShapesDataset(BaseSegDataset):
         lo = self._check_int('objects_per_image[0]', objects_per_image[0], 1)
         hi = self._check_int('objects_per_image[1]', objects_per_image[1], lo)
         self.objects_per_image = (lo, hi)
+        if (not isinstance(coverage, (tuple, list)) or len(coverage) != 2
+                or not 0 < coverage[0] <= coverage[1] <= 0.7):
+            raise ValueError('coverage must be a (min, max) pair with '
+                             f'0 < min <= max <= 0.7, got {coverage!r}')
+        self.coverage = tuple(float(c) for c in coverage)
         if label_mode not in ('binary', 'kind'):
             raise ValueError("label_mode must be 'binary' or 'kind', got "
                              f'{label_mode!r}')
@@ -304,7 +315,7 @@ class SyntheticShapesDataset(BaseSegDataset):
         lo, hi = self.objects_per_image
         num_obj = int(rng.integers(lo, hi + 1))
         # Total coverage target, shared equally by the objects.
-        share = rng.uniform(0.1, 0.5) / num_obj
+        share = rng.uniform(*self.coverage) / num_obj
         for _ in range(num_obj):
             kind_id = int(rng.integers(self.num_kinds))
             obj = self._object_mask(rng, self.kinds[kind_id], share, xs, ys)

@@ -242,6 +242,10 @@ def test_resize_in_pipeline():
     (dict(objects_per_image=(0, 1)), r'objects_per_image\[0\]'),
     (dict(objects_per_image=3), 'objects_per_image'),
     (dict(label_mode='instance'), 'label_mode'),
+    (dict(coverage=(0.3, 0.2)), 'coverage'),
+    (dict(coverage=(0.0, 0.2)), 'coverage'),
+    (dict(coverage=(0.5, 0.8)), 'coverage'),
+    (dict(coverage=0.2), 'coverage'),
     (dict(background_waves=(0.1, 0.05)), 'background_waves'),
     (dict(background_waves=(-0.1, 0.0)), 'background_waves'),
     (dict(background_waves=0.05), 'background_waves'),
@@ -286,7 +290,7 @@ def test_background_waves_off_leaves_a_gradient_plus_pixel_noise():
 
 def test_difficulty_options_change_nothing_else():
     default = _ds()
-    explicit = _ds(background_waves=(0.03, 0.08),
+    explicit = _ds(coverage=(0.1, 0.5), background_waves=(0.03, 0.08),
                    textures=('stripe', 'checker'))
     stripes = _ds(textures=('stripe', ))
     easy = _ds(background_waves=(0, 0), textures=('stripe', ))
@@ -314,3 +318,24 @@ def test_textures_draws_only_the_given_kinds(monkeypatch):
     with pytest.raises(AssertionError, match='checker drawn'):
         for i in range(32):
             _ds().render(i)
+
+
+def test_coverage_sets_object_size_and_nothing_else():
+    small = _ds(num_samples=64, coverage=(0.08, 0.2))
+    large = _ds(num_samples=64, coverage=(0.3, 0.5))
+    default = _ds(num_samples=64)
+    small_cov, large_cov = [], []
+    for i in range(64):
+        img_d, mask_d = default.render(i)
+        img_s, mask_s = small.render(i)
+        small_cov.append((mask_s > 0).mean())
+        large_cov.append((large.render(i)[1] > 0).mean())
+        # the same draws: the background, where no object covers it in
+        # either image, is the same
+        both_bg = (mask_d == 0) & (mask_s == 0)
+        assert np.array_equal(img_d[both_bg], img_s[both_bg])
+    # the fit-in-the-image cap and pixel rounding move single images a
+    # little; the means sit inside the asked ranges
+    assert 0.08 < np.mean(small_cov) < 0.2
+    assert 0.3 < np.mean(large_cov) < 0.5
+    assert max(small_cov) < min(large_cov) + 0.1
