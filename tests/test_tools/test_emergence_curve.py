@@ -52,10 +52,12 @@ def test_dead_region_restart_fires_in_the_loop(tmp_path):
     assert 2 <= first <= 4 and first + 2 <= second <= 8
 
 
-def test_usage_balance_is_named(tmp_path):
+def test_usage_balance_and_mask_noise_are_named(tmp_path):
     run = _curve(tmp_path, [], iters=2,
-                 **{'model.train_cfg': dict(usage_balance_weight=0.5)})
-    assert run['remedies'] == ['usage_balance_weight=0.5']
+                 **{'model.train_cfg': dict(usage_balance_weight=0.5,
+                                            mask_noise='independent')})
+    assert run['remedies'] == ['usage_balance_weight=0.5',
+                               'mask_noise=independent']
     assert run['curve'][-1]['tau'] is not None
 
 

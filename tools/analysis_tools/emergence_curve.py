@@ -100,9 +100,12 @@ def describe_remedies(cfg: Config) -> list:
     for h in training_hook_cfgs(cfg):
         args = ', '.join(f'{k}={v}' for k, v in h.items() if k != 'type')
         out.append(f"{h['type']}({args})")
-    weight = (cfg.model.get('train_cfg') or {}).get('usage_balance_weight')
+    train_cfg = cfg.model.get('train_cfg') or {}
+    weight = train_cfg.get('usage_balance_weight')
     if weight:
         out.append(f'usage_balance_weight={weight}')
+    if train_cfg.get('mask_noise', 'shared') != 'shared':
+        out.append(f"mask_noise={train_cfg['mask_noise']}")
     keys = ((cfg.optim_wrapper.get('paramwise_cfg') or {}).get('custom_keys')
             or {})
     for key, opts in keys.items():

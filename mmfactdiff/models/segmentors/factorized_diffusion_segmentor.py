@@ -65,7 +65,15 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             off): weight of ``loss_usage``, the KL divergence of the
             batch-mean mask from the uniform distribution over regions. A
             remedy against region collapse; NOT part of the paper, which
-            trains with the denoising loss alone.
+            trains with the denoising loss alone. ``mask_noise``
+            (``'shared'``, the default and the paper's form, or
+            ``'independent'``): with ``'independent'`` the training masks
+            are computed from a second noising of the same images at the
+            same ``t`` with its own noise, so that they carry no
+            information about the noise the decoder must predict (with
+            ``'shared'`` the masks can act as a side channel for it; see
+            docs/emergence.md). Costs one more encoder pass per step; test
+            time and sampling are unchanged. NOT part of the paper.
         test_cfg (dict, optional): ``t`` (noise level of the segmentation
             read-out, default 30), ``num_noise_draws`` (masks averaged over
             this many noise draws, default 1), ``noise_seed`` (default 0),
@@ -276,7 +284,20 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         noise = torch.randn_like(inputs)
         x_t = self.scheduler.add_noise(inputs, noise, t)
         self._train_probs = None
-        eps_hat, masks = self.denoise(x_t, t, labels)
+        mask_noise = self.train_cfg.get('mask_noise', 'shared')
+        if mask_noise == 'shared':
+            eps_hat, masks = self.denoise(x_t, t, labels)
+        elif mask_noise == 'independent':
+            # The masks see the same images and t under other noise, so
+            # the partition cannot encode the noise being predicted.
+            x_m = self.scheduler.add_noise(inputs, torch.randn_like(inputs),
+                                           t)
+            masks = self.region_masks(
+                self.extract_feat(x_m, t, labels), x_t.shape[-2:])
+            eps_hat = self.decoder(self.extract_feat(x_t, t, labels), masks)
+        else:
+            raise ValueError("train_cfg.mask_noise must be 'shared' or "
+                             f"'independent', got {mask_noise!r}")
         with torch.no_grad():
             # the softmax probabilities behind the training masks (the
             # masks themselves in soft mode and for hierarchical leaves)
