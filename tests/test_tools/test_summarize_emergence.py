@@ -137,3 +137,19 @@ def test_other_training_data_is_its_own_variant_with_its_baselines(
     assert ("Baselines on the same images (data: num_kinds=2, "
             "textures=('stripe',)): all-foreground 0.330") in out
     assert 'colour k-means 0.640' in out
+
+
+def test_variant_names_the_recorded_block_size_like_a_cfg_option():
+    tool = load_tool(TOOL)
+    tau = 'TauScheduleHook(start=1.0, end=0.3, mode=linear)'
+    by_cli = dict(RUNS[1], iters=500, remedies=[tau, 'mask_noise=independent'],
+                  cfg_options={'model.decode_head.gumbel_noise_stride': 4,
+                               'model.train_cfg.mask_noise': 'independent'})
+    by_config = dict(RUNS[1], iters=500, gumbel_noise_stride=4,
+                     remedies=[tau, 'mask_noise=independent'])
+    assert tool.variant(by_cli) == tool.variant(by_config) == (
+        'gumbel (gumbel_noise_stride=4, TauScheduleHook(start=1.0, end=0.3, '
+        'mode=linear, over 500 iterations), mask_noise=independent)')
+    # soft masks have no block size, whatever the record says
+    soft = dict(RUNS[1], mask_sampling='soft', gumbel_noise_stride=1)
+    assert tool.variant(soft) == 'soft'

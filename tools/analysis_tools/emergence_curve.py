@@ -290,6 +290,8 @@ def main(argv=None) -> None:
         plain=args.plain,
         num_regions=k_eval,
         mask_sampling=cfg.model.decode_head.get('mask_sampling', 'soft'),
+        gumbel_noise_stride=cfg.model.decode_head.get(
+            'gumbel_noise_stride', 1),
         batch_size=batch_size,
         ema_momentum=momentum,
         num_eval=n_eval,

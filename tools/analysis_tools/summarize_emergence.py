@@ -86,7 +86,19 @@ def variant(res: dict) -> str:
         return 'plain U-Net (K=1) + per-image k-means'
     opts = dict(res.get('cfg_options') or {})
     opts.pop('model.decode_head.mask_sampling', None)
-    names = []
+    # the Gumbel block size, from a cfg-option or the run's own record
+    # (run files before the record name it only when a cfg-option set it)
+    stride = opts.pop('model.decode_head.gumbel_noise_stride',
+                      res.get('gumbel_noise_stride'))
+    if res['mask_sampling'] != 'gumbel':
+        stride = None
+    names = [f'gumbel_noise_stride={stride}'] if stride is not None else []
+    for r in res.get('remedies') or []:
+        if r.startswith('TauScheduleHook(') and 'end_iter' not in r:
+            # the schedule spans the run: name its length
+            iters = res.get('iters') or res['curve'][-1]['iter']
+            r = f'{r[:-1]}, over {iters} iterations)'
+        names.append(r)
     for k, v in opts.items():
         if '_dataloader.' in k:
             sub = k.split('.dataset.', 1)[-1]
@@ -95,14 +107,9 @@ def variant(res: dict) -> str:
             if sub not in DIFFICULTY_ARGS and k.startswith('train_'):
                 names.append(f'{sub}={v}')
         else:
-            names.append(f'{k.split(".")[-1]}={v}')
-    for r in res.get('remedies') or []:
-        if r.startswith('TauScheduleHook(') and 'end_iter' not in r:
-            # the schedule spans the run: name its length
-            iters = res.get('iters') or res['curve'][-1]['iter']
-            r = f'{r[:-1]}, over {iters} iterations)'
-        if r not in names:  # set by a cfg-option and the config alike
-            names.append(r)
+            name = f'{k.split(".")[-1]}={v}'
+            if name not in names:  # set by a cfg-option and the config
+                names.append(name)
     extra = ', '.join(names)
     name = res['mask_sampling'] + (f' ({extra})' if extra else '')
     data = data_name(res)
