@@ -261,14 +261,26 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
     def denoise(self,
                 x_t: Tensor,
                 t: Union[Tensor, int],
-                labels: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+                labels: Optional[Tensor] = None,
+                mask_input: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Full forward: the noise prediction and the region masks.
+
+        Args:
+            x_t (Tensor): Noised images (B, C, H, W).
+            t (Tensor | int): Timesteps.
+            labels (Tensor, optional): Class labels of a conditional model.
+            mask_input (Tensor, optional): Another noising of the same
+                images at ``t`` to compute the masks from
+                (``train_cfg.mask_noise='independent'``); None computes them
+                from ``x_t`` with the decoder's features (the paper).
 
         Returns:
             tuple: ``eps_hat`` (B, C, H, W) and masks (B, K, H, W).
         """
         feats = self.extract_feat(x_t, t, labels)
-        masks = self.region_masks(feats, x_t.shape[-2:])
+        mask_feats = (feats if mask_input is None else self.extract_feat(
+            mask_input, t, labels))
+        masks = self.region_masks(mask_feats, x_t.shape[-2:])
         return self.decoder(feats, masks), masks
 
     # -- modes ----------------------------------------------------------------
@@ -285,19 +297,15 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         x_t = self.scheduler.add_noise(inputs, noise, t)
         self._train_probs = None
         mask_noise = self.train_cfg.get('mask_noise', 'shared')
-        if mask_noise == 'shared':
-            eps_hat, masks = self.denoise(x_t, t, labels)
-        elif mask_noise == 'independent':
-            # The masks see the same images and t under other noise, so
-            # the partition cannot encode the noise being predicted.
-            x_m = self.scheduler.add_noise(inputs, torch.randn_like(inputs),
-                                           t)
-            masks = self.region_masks(
-                self.extract_feat(x_m, t, labels), x_t.shape[-2:])
-            eps_hat = self.decoder(self.extract_feat(x_t, t, labels), masks)
-        else:
+        if mask_noise not in ('shared', 'independent'):
             raise ValueError("train_cfg.mask_noise must be 'shared' or "
                              f"'independent', got {mask_noise!r}")
+        # 'independent': the masks see the same images and t under other
+        # noise, so the partition cannot encode the noise being predicted
+        mask_input = (
+            self.scheduler.add_noise(inputs, torch.randn_like(inputs), t)
+            if mask_noise == 'independent' else None)
+        eps_hat, masks = self.denoise(x_t, t, labels, mask_input)
         with torch.no_grad():
             # the softmax probabilities behind the training masks (the
             # masks themselves in soft mode and for hierarchical leaves)
