@@ -11,7 +11,8 @@ WEIGHT_CHOICES = ('ema', 'raw')
 
 def load_weights(model: torch.nn.Module,
                  checkpoint: str,
-                 weights: str = 'ema') -> dict:
+                 weights: str = 'ema',
+                 strict: bool = False) -> dict:
     """Load a training checkpoint into ``model``.
 
     mmengine's ``EMAHook`` swaps the two copies when it saves: the
@@ -26,6 +27,9 @@ def load_weights(model: torch.nn.Module,
         weights (str): ``'ema'`` (the averaged weights; a checkpoint
             written without ``EMAHook`` only has raw ones, which are used
             with a warning) or ``'raw'``. Defaults to 'ema'.
+        strict (bool): Fail on missing or unexpected keys instead of
+            warning (the ``'raw'`` copy always loads strictly). Defaults to
+            False, as mmengine's ``load_checkpoint``.
 
     Returns:
         dict: The loaded checkpoint (``meta`` etc.).
@@ -34,7 +38,8 @@ def load_weights(model: torch.nn.Module,
         raise ValueError(f'weights must be one of {WEIGHT_CHOICES}, got '
                          f'{weights!r}')
     try:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
+        ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
+                               strict=strict)
     except Exception as e:  # corrupt or truncated files
         raise RuntimeError(f'cannot load checkpoint {checkpoint!r}: {e}') \
             from e
@@ -55,7 +60,8 @@ def load_weights(model: torch.nn.Module,
 def init_factdiff_model(config: Union[str, Config],
                         checkpoint: str = None,
                         device: str = 'cpu',
-                        weights: str = 'ema') -> torch.nn.Module:
+                        weights: str = 'ema',
+                        strict: bool = False) -> torch.nn.Module:
     """Build a model from a config and load a checkpoint's weights.
 
     Args:
@@ -63,6 +69,7 @@ def init_factdiff_model(config: Union[str, Config],
         checkpoint (str, optional): Checkpoint path. Defaults to None.
         device (str): Device. Defaults to 'cpu'.
         weights (str): ``'ema'`` or ``'raw'``. Defaults to 'ema'.
+        strict (bool): See :func:`load_weights`. Defaults to False.
 
     Returns:
         nn.Module: The model in eval mode.
@@ -74,5 +81,5 @@ def init_factdiff_model(config: Union[str, Config],
     model = MODELS.build(cfg.model)
     model.cfg = cfg
     if checkpoint is not None:
-        load_weights(model, checkpoint, weights)
+        load_weights(model, checkpoint, weights, strict)
     return model.to(device).eval()

@@ -1,7 +1,9 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .benchmark_utils import machine_info, rss_bytes, sync_device, timeit
+from .io_utils import dump_json_atomic
 from .peak_rss_sampler import PeakRSSSampler
 
 __all__ = [
-    'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler'
+    'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
+    'dump_json_atomic'
 ]

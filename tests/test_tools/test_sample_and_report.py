@@ -110,3 +110,17 @@ def test_load_weights_picks_ema_and_raw_copies(trained):
     assert torch.equal(raw.state_dict()[key],
                        data['ema_state_dict']['module.' + key])
     assert not torch.equal(ema.state_dict()[key], raw.state_dict()[key])
+
+
+def test_strict_loading_refuses_a_checkpoint_of_another_model(trained,
+                                                              tmp_path):
+    import torch
+    from mmfactdiff.apis import init_factdiff_model
+    cfg, ckpt = trained
+    data = torch.load(ckpt, map_location='cpu')
+    data['state_dict']['decode_head.extra.weight'] = torch.zeros(1)
+    other = str(tmp_path / 'other.pth')
+    torch.save(data, other)
+    init_factdiff_model(cfg, other)  # the default warns and goes on
+    with pytest.raises(RuntimeError, match='other.pth'):
+        init_factdiff_model(cfg, other, strict=True)

@@ -15,7 +15,7 @@ from mmfactdiff.utils import benchmark_utils
 def test_exports():
     assert set(utils.__all__) == {
         'timeit', 'sync_device', 'rss_bytes', 'machine_info',
-        'PeakRSSSampler'
+        'PeakRSSSampler', 'dump_json_atomic'
     }
     for name in utils.__all__:
         assert hasattr(utils, name)

@@ -17,8 +17,6 @@ model's numbers in docs/davis2017.md have something to stand beside:
 """
 import argparse
 import json
-import os
-import os.path as osp
 from typing import Callable, Dict, Sequence
 
 import numpy as np
@@ -117,11 +115,8 @@ def main(argv=None) -> None:
         **score(args.data_root, args.split, predictors, args.img_suffix))
     print(json.dumps(results, indent=1))
     if args.out:
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-        tmp = args.out + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(results, f, indent=1)
-        os.replace(tmp, args.out)
+        from mmfactdiff.utils import dump_json_atomic
+        dump_json_atomic(results, args.out)
 
 
 if __name__ == '__main__':

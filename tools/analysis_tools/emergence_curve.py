@@ -21,7 +21,6 @@ the same budget ("DatasetDDPM-unsup" style, per image).
 """
 import argparse
 import json
-import os
 import os.path as osp
 import platform
 import time
@@ -162,20 +161,14 @@ def kmeans_labels(feats: np.ndarray, k: int, seed: int) -> np.ndarray:
     return labels
 
 
-def atomic_json(obj: dict, path: str) -> None:
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    tmp = path + '.tmp'
-    with open(tmp, 'w') as f:
-        json.dump(obj, f, indent=1)
-    os.replace(tmp, path)
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
     import mmfactdiff  # noqa: F401
     from mmseg.registry import DATASETS, MODELS
+
+    from mmfactdiff.utils import dump_json_atomic
     init_default_scope('mmseg')
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -341,7 +334,7 @@ def main(argv=None) -> None:
             result['curve'].append(point)
             result['sec_per_iter'] = round(elapsed / it, 3)
             print(json.dumps(point), flush=True)
-            atomic_json(result, args.out)
+            dump_json_atomic(result, args.out)
     torch.save(
         dict(state_dict=ema.module.state_dict(), iter=args.iters),
         osp.splitext(args.out)[0] + '_ema.pth')

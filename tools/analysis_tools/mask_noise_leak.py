@@ -19,11 +19,14 @@ how much of the masks' variation is explained by the noise draw:
   R of a mask that ignores the noise is about ``sqrt(C / N)`` (printed as
   ``chance_r``).
 
-It reads the config's validation images (no labels) and a checkpoint:
-a runner checkpoint (with ``EMAHook``, its ``state_dict`` holds the EMA
-weights) or the ``*_ema.pth`` of ``emergence_curve.py``. ``--from-run``
-takes the config, cfg-options and EMA weights of an ``emergence_curve.py``
-run file::
+It reads the config's validation images (no labels) and a checkpoint of
+``tools/train.py`` (``--weights ema`` or ``raw``, as ``tools/sample.py``),
+loaded strictly. An ``emergence_curve.py`` ``*_ema.pth`` loads too; its
+``state_dict`` is the EMA copy itself, so the loader's warning that it was
+saved without ``EMAHook`` ("using its raw weights") does not apply to it.
+``--from-run`` takes the config, cfg-options and EMA
+weights (the ``*_ema.pth`` beside it) of an ``emergence_curve.py`` run
+file::
 
     python tools/analysis_tools/mask_noise_leak.py \\
         --from-run work_dirs/emergence/gumbel-stride4-tau-s0.json
@@ -33,15 +36,12 @@ run file::
 import argparse
 import itertools
 import json
-import os
 import os.path as osp
 
 import numpy as np
 import torch
 from mmengine.config import Config, DictAction
 from mmengine.dataset import pseudo_collate
-from mmengine.registry import init_default_scope
-from mmengine.runner import load_checkpoint
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -52,6 +52,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         '--from-run',
         help='an emergence_curve.py run file: its config, cfg-options and '
         'EMA weights (the *_ema.pth beside it)')
+    parser.add_argument('--weights', choices=['ema', 'raw'], default='ema',
+                        help='which copy of a tools/train.py checkpoint')
     parser.add_argument('--num-images', type=int, default=64)
     parser.add_argument('--draws', type=int, default=4,
                         help='noise draws per image (at least 2)')
@@ -131,9 +133,10 @@ def main(argv=None) -> dict:
     args = parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    import mmfactdiff  # noqa: F401
-    from mmseg.registry import DATASETS, MODELS
-    init_default_scope('mmseg')
+    from mmseg.registry import DATASETS
+
+    from mmfactdiff.apis import init_factdiff_model
+    from mmfactdiff.utils import dump_json_atomic
     config, checkpoint, options = args.config, args.checkpoint, None
     if args.from_run:
         with open(args.from_run) as f:
@@ -152,10 +155,14 @@ def main(argv=None) -> dict:
         cfg.merge_from_dict(options)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = MODELS.build(cfg.model)
-    load_checkpoint(model, checkpoint, map_location='cpu', strict=True,
-                    revise_keys=[(r'^module\.', '')])
-    model.eval()
+    if args.from_run:
+        # emergence_curve saves the EMA copy alone, as its state_dict
+        model = init_factdiff_model(cfg)
+        model.load_state_dict(
+            torch.load(checkpoint, map_location='cpu')['state_dict'])
+    else:
+        model = init_factdiff_model(cfg, checkpoint, weights=args.weights,
+                                    strict=True)
     val_set = DATASETS.build(cfg.val_dataloader.dataset)
     n = min(args.num_images, len(val_set))
     data = model.data_preprocessor(
@@ -165,10 +172,7 @@ def main(argv=None) -> dict:
     result.update(measure(model, data['inputs'], t, args.draws, args.seed))
     print(json.dumps(result))
     if args.out:
-        tmp = args.out + '.tmp'
-        with open(tmp, 'w') as f:
-            json.dump(result, f, indent=1)
-        os.replace(tmp, args.out)
+        dump_json_atomic(result, args.out)
     return result
 
 
