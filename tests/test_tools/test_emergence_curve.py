@@ -71,3 +71,31 @@ def test_separate_lr_and_training_data_are_named(tmp_path):
     assert run['remedies'] == ['lr_mult=10.0']
     assert run['data'] == ['background_waves=(0, 0)',
                            "textures=('stripe',)"]
+
+
+def test_assigned_fg_iou_takes_the_union_the_labels_choose():
+    import numpy as np
+    tool = load_tool(TOOL)
+    gt = np.zeros((4, 4), np.int64)
+    gt[:, 2:] = 1  # right half is the object
+    # regions 1 and 2 split the object; region 0 is the background
+    pred = np.zeros((4, 4), np.int64)
+    pred[:2, 2:], pred[2:, 2:] = 1, 2
+    assert tool.assigned_fg_iou([pred], [gt], 3) == 1.0
+    # the assignment is fixed on the split, not chosen per image: a second
+    # image whose region 0 is the object scores 0 (no polarity rule)
+    flipped = np.where(gt == 1, 0, 1)
+    assert tool.assigned_fg_iou([pred] * 3 + [flipped], [gt] * 4, 3) == 0.75
+    # ignored pixels count nowhere (a class id of 3 is foreground too)
+    gt_ign = np.where(pred == 2, 255, gt * 3)
+    assert tool.assigned_fg_iou([pred], [gt_ign], 3) == 1.0
+
+
+def test_k3_run_records_assigned_fg_iou(tmp_path):
+    run = _curve(tmp_path, [], iters=2,
+                 **{'model.decode_head.num_classes': 3})
+    point = run['curve'][-1]
+    for weights in ('raw', 'ema'):
+        assert 0.0 <= point[weights]['fg_iou_assigned'] <= 1.0
+        assert 'fg_iou' not in point[weights]  # polarity rule: K = 2 only
+        assert len(point[weights]['usage']) == 3

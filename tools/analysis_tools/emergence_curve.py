@@ -9,7 +9,9 @@ evaluation point reads the masks with the segmentation fast path (noise to
 ``test_cfg.t``, fixed seed, softmax, argmax) of the raw and the EMA weights.
 
 Scores (evaluation.md): foreground IoU with the IEM/ReDO per-image polarity
-rule (K = 2) and dataset-level Hungarian mIoU. Baselines on the same images:
+rule (K = 2), dataset-level Hungarian mIoU, and (any K, label-assisted)
+``fg_iou_assigned``: foreground IoU of the union of the regions that the
+labels assign to the foreground once on the whole split. Baselines on the same images:
 the all-foreground mask, per-image colour k-means (K clusters on RGB), and,
 with ``--plain``, per-image k-means on the last decoder features of a plain
 U-Net denoiser (the same config with K = 1, an ordinary U-Net) trained for
@@ -153,6 +155,26 @@ def hungarian_miou(preds, gts, num_regions: int, num_classes: int) -> float:
     return matched_scores(conf, hungarian_match(conf))['mIoU']
 
 
+def assigned_fg_iou(preds, gts, num_regions: int) -> float:
+    """Mean per-image foreground IoU, the foreground being the union of the
+    regions that the labels assign to it once on the whole split
+    (evaluation.md, K > 2). Label-assisted: never beside the polarity rule
+    without saying so."""
+    from mmfactdiff.evaluation.functional import (fg_assignment,
+                                                  foreground_scores,
+                                                  region_confusion)
+    fg_gts = [np.where(g == 255, 255, g > 0) for g in gts]
+    conf = sum(
+        region_confusion(p, g, num_regions, 2) for p, g in zip(preds, fg_gts))
+    fg = fg_assignment(conf)
+    return float(
+        np.nanmean([
+            foreground_scores(
+                fg[p], g == 1, polarity=False, valid=g != 255)['iou']
+            for p, g in zip(preds, fg_gts)
+        ]))
+
+
 def kmeans_labels(feats: np.ndarray, k: int, seed: int) -> np.ndarray:
     """k-means (k-means++ init) of (N, C) points; returns labels (N, )."""
     feats = feats.astype(np.float64)
@@ -234,6 +256,7 @@ def main(argv=None) -> None:
                 save_grid(preds[:12], it)
             out = dict(
                 miou=hungarian_miou(preds, gts, k_eval, num_classes),
+                fg_iou_assigned=assigned_fg_iou(preds, gts, k_eval),
                 usage=masks.mean((0, 2, 3)).tolist())
             if k_eval == 2:
                 out['fg_iou'] = float(
