@@ -153,3 +153,24 @@ def test_variant_names_the_recorded_block_size_like_a_cfg_option():
     # soft masks have no block size, whatever the record says
     soft = dict(RUNS[1], mask_sampling='soft', gumbel_noise_stride=1)
     assert tool.variant(soft) == 'soft'
+
+
+def test_a_seed_run_twice_counts_once_the_longer_run(tmp_path, capsys):
+    tool = load_tool(TOOL)
+    short = _run(1, [(500, 0.10, [0.5, 0.5])])
+    paths = []
+    for name, run in (('a', RUNS[0]), ('b', RUNS[1]), ('c', short)):
+        path = tmp_path / f'{name}.json'
+        path.write_text(json.dumps(run))
+        paths.append(str(path))
+    tool.main(paths)
+    out = capsys.readouterr().out
+    assert f'note: left out {paths[2]}' in out
+    # seed 1's 500 point is the longer run's 0.55, not the short run's 0.1
+    assert '| gumbel | 2 | 50% | 0.400 +- 0.150' in out
+    # in either order
+    tool.main([paths[2], paths[0], paths[1]])
+    assert '| gumbel | 2 | 50% | 0.400 +- 0.150' in capsys.readouterr().out
+    # the same seed run twice for the same length is ambiguous
+    with pytest.raises(ValueError, match='same variant and seed'):
+        tool.main([paths[0], paths[0]])

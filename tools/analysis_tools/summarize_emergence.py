@@ -8,7 +8,9 @@ Runs are grouped by variant (``plain`` K=1 U-Net + k-means, or the mask
 sampling mode and any --cfg-options); each table row is one run (seed),
 each column a training length, each cell the foreground IoU of the EMA
 weights (raw weights in brackets). A run "collapsed" when, at its last
-evaluation, one region's usage on the held-out images was below 2%.
+evaluation, one region's usage on the held-out images was below 2%. A seed
+counts once per variant: of two files with the same variant and seed (a
+run repeated for longer), the longer one is used and the other is named.
 
 A second table summarises each variant over its seeds at every training
 length: the number of seeds, mean and standard deviation, min and max, how
@@ -123,9 +125,38 @@ def data_name(res: dict) -> str:
     return f"data: {', '.join(data)}" if data else ''
 
 
+def dedupe_seeds(runs: list) -> list:
+    """One run per (variant, seed), so no seed counts twice in a mean.
+
+    ``runs`` is a list of ``(path, run)``. Where two files hold the same
+    variant and seed (a run repeated for longer), the one that ran more
+    iterations is kept, and the other is named on stdout; two of the same
+    length are ambiguous and raise a ValueError naming both files.
+    """
+    kept = {}
+    for path, run in runs:
+        key = (variant(run), run['seed'])
+        if key not in kept:
+            kept[key] = (path, run)
+            continue
+        other_path, other = kept[key]
+        length = run['curve'][-1]['iter'] if run['curve'] else 0
+        other_length = other['curve'][-1]['iter'] if other['curve'] else 0
+        if length == other_length:
+            raise ValueError(
+                f'{other_path} and {path} are the same variant and seed '
+                f'({run["seed"]}) run for the same length: pass one of them')
+        if length > other_length:
+            kept[key] = (path, run)
+        dropped = path if length < other_length else other_path
+        print(f'note: left out {dropped}: the same variant and seed as '
+              f'{kept[key][0]}, which ran longer')
+    return [run for _, run in kept.values()]
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
-    runs = [json.load(open(p)) for p in args.results]
+    runs = dedupe_seeds([(p, json.load(open(p))) for p in args.results])
     groups = defaultdict(list)
     for r in runs:
         groups[variant(r)].append(r)
