@@ -174,3 +174,22 @@ def test_a_seed_run_twice_counts_once_the_longer_run(tmp_path, capsys):
     # the same seed run twice for the same length is ambiguous
     with pytest.raises(ValueError, match='same variant and seed'):
         tool.main([paths[0], paths[0]])
+
+
+def test_runs_without_the_metric_are_named_and_left_out(tmp_path, capsys):
+    tool = load_tool(TOOL)
+    k3 = _run(3, [(500, 0.4, [0.3, 0.3, 0.4])])
+    k3['num_regions'] = 3
+    for pt in k3['curve']:  # a K = 3 run records no polarity-rule fg_iou
+        del pt['ema']['fg_iou'], pt['raw']['fg_iou']
+    paths = []
+    for name, run in (('a', RUNS[0]), ('b', RUNS[1]), ('k3', k3)):
+        path = tmp_path / f'{name}.json'
+        path.write_text(json.dumps(run))
+        paths.append(str(path))
+    tool.main(paths)
+    out = capsys.readouterr().out
+    assert f'left out {paths[2]}: it records no fg_iou (K = 3)' in out
+    assert '| gumbel | 3 |' not in out
+    tool.main(paths + ['--metric', 'miou'])
+    assert '| gumbel | 3 | 0.400 (0.400) |' in capsys.readouterr().out

@@ -156,7 +156,17 @@ def dedupe_seeds(runs: list) -> list:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    runs = dedupe_seeds([(p, json.load(open(p))) for p in args.results])
+    runs = []
+    for path in args.results:
+        with open(path) as f:
+            run = json.load(f)
+        if any(args.metric not in pt['ema'] for pt in run['curve']):
+            # fg_iou (polarity rule) exists for K = 2 only
+            print(f'note: left out {path}: it records no {args.metric} '
+                  f"(K = {run.get('num_regions', '?')})")
+            continue
+        runs.append((path, run))
+    runs = dedupe_seeds(runs)
     groups = defaultdict(list)
     for r in runs:
         groups[variant(r)].append(r)
