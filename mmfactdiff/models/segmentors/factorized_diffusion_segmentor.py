@@ -13,7 +13,8 @@ from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
 from mmfactdiff.visualization import region_palette
-from ..utils import UNetFeatures, mask_and_fold, resize_masks
+from ..utils import (UNetFeatures, mask_and_fold, resize_masks,
+                     set_conv_padding)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 
@@ -87,6 +88,12 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             mask generator(s) and decoder (activations of every residual
             and attention block are recomputed in the backward pass).
             None leaves each part's own setting. Defaults to None.
+        padding_mode (str): Padding of every padded convolution in the
+            model: ``'zeros'`` (the default, as in ADM and the paper),
+            ``'reflect'``, ``'replicate'`` or ``'circular'``. Zero padding
+            lets the network tell where the image border is, a cue that
+            regions can follow instead of objects (docs/emergence.md); the
+            other modes remove it. Defaults to 'zeros'.
         channels_last (bool): Keep the 4D weights and the encoder input in
             the ``torch.channels_last`` memory format (faster convolutions
             on GPUs with tensor cores; same results). Defaults to False.
@@ -107,6 +114,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  pretrained: Optional[str] = None,
                  init_cfg: OptConfigType = None,
                  with_cp: Optional[bool] = None,
+                 padding_mode: str = 'zeros',
                  channels_last: bool = False) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -141,6 +149,9 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         #: probabilities (usage, entropy, spatial std), for hooks
         self.mask_stats: Dict[str, Tensor] = {}
         self._train_probs: Optional[Tensor] = None
+        self.padding_mode = padding_mode
+        if padding_mode != 'zeros':  # validated there
+            set_conv_padding(self, padding_mode)
         self.channels_last = channels_last
         if channels_last:
             # converts the 4D parameters; later .to(device) and checkpoint
