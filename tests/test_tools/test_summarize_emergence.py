@@ -155,14 +155,20 @@ def test_variant_names_the_recorded_block_size_like_a_cfg_option():
     assert tool.variant(soft) == 'soft'
 
 
+def _write(folder, *runs):
+    """Run files ``run0.json, run1.json, ...``; returns their paths."""
+    paths = []
+    for i, run in enumerate(runs):
+        path = folder / f'run{i}.json'
+        path.write_text(json.dumps(run))
+        paths.append(str(path))
+    return paths
+
+
 def test_a_seed_run_twice_counts_once_the_longer_run(tmp_path, capsys):
     tool = load_tool(TOOL)
     short = _run(1, [(500, 0.10, [0.5, 0.5])])
-    paths = []
-    for name, run in (('a', RUNS[0]), ('b', RUNS[1]), ('c', short)):
-        path = tmp_path / f'{name}.json'
-        path.write_text(json.dumps(run))
-        paths.append(str(path))
+    paths = _write(tmp_path, RUNS[0], RUNS[1], short)
     tool.main(paths)
     out = capsys.readouterr().out
     assert f'note: left out {paths[2]}' in out
@@ -182,11 +188,7 @@ def test_runs_without_the_metric_are_named_and_left_out(tmp_path, capsys):
     k3['num_regions'] = 3
     for pt in k3['curve']:  # a K = 3 run records no polarity-rule fg_iou
         del pt['ema']['fg_iou'], pt['raw']['fg_iou']
-    paths = []
-    for name, run in (('a', RUNS[0]), ('b', RUNS[1]), ('k3', k3)):
-        path = tmp_path / f'{name}.json'
-        path.write_text(json.dumps(run))
-        paths.append(str(path))
+    paths = _write(tmp_path, RUNS[0], RUNS[1], k3)
     tool.main(paths)
     out = capsys.readouterr().out
     assert f'left out {paths[2]}: it records no fg_iou (K = 3)' in out
