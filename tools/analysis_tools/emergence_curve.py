@@ -11,11 +11,12 @@ evaluation point reads the masks with the segmentation fast path (noise to
 Scores (evaluation.md): foreground IoU with the IEM/ReDO per-image polarity
 rule (K = 2), dataset-level Hungarian mIoU, and (any K, label-assisted)
 ``fg_iou_assigned``: foreground IoU of the union of the regions that the
-labels assign to the foreground once on the whole split. Baselines on the same images:
-the all-foreground mask, per-image colour k-means (K clusters on RGB), and,
-with ``--plain``, per-image k-means on the last decoder features of a plain
-U-Net denoiser (the same config with K = 1, an ordinary U-Net) trained for
-the same budget ("DatasetDDPM-unsup" style, per image).
+labels assign to the foreground once on the whole split. Baselines on the
+same images: the all-foreground mask, per-image colour k-means (K clusters
+on RGB), and, with ``--plain``, per-image k-means on the last decoder
+features of a plain U-Net denoiser (the same config with K = 1, an
+ordinary U-Net) trained for the same budget ("DatasetDDPM-unsup" style,
+per image).
 
     python tools/analysis_tools/emergence_curve.py CONFIG --seed 0 \
         --iters 2000 --eval-every 250 --out work_dirs/emergence/gumbel-s0.json \

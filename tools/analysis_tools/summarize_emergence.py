@@ -126,31 +126,31 @@ def data_name(res: dict) -> str:
 
 
 def dedupe_seeds(runs: list) -> list:
-    """One run per (variant, seed), so no seed counts twice in a mean.
+    """One run per seed of a variant, so no seed counts twice in a mean.
 
-    ``runs`` is a list of ``(path, run)``. Where two files hold the same
-    variant and seed (a run repeated for longer), the one that ran more
+    ``runs`` is a list of ``(path, run)`` of one variant. Where two files
+    hold the same seed (a run repeated for longer), the one that ran more
     iterations is kept, and the other is named on stdout; two of the same
     length are ambiguous and raise a ValueError naming both files.
     """
     kept = {}
     for path, run in runs:
-        key = (variant(run), run['seed'])
-        if key not in kept:
-            kept[key] = (path, run)
+        seed = run['seed']
+        if seed not in kept:
+            kept[seed] = (path, run)
             continue
-        other_path, other = kept[key]
+        other_path, other = kept[seed]
         length = run['curve'][-1]['iter'] if run['curve'] else 0
         other_length = other['curve'][-1]['iter'] if other['curve'] else 0
         if length == other_length:
             raise ValueError(
                 f'{other_path} and {path} are the same variant and seed '
-                f'({run["seed"]}) run for the same length: pass one of them')
+                f'({seed}) run for the same length: pass one of them')
         if length > other_length:
-            kept[key] = (path, run)
+            kept[seed] = (path, run)
         dropped = path if length < other_length else other_path
         print(f'note: left out {dropped}: the same variant and seed as '
-              f'{kept[key][0]}, which ran longer')
+              f'{kept[seed][0]}, which ran longer')
     return [run for _, run in kept.values()]
 
 
@@ -166,10 +166,12 @@ def main(argv=None) -> None:
                   f"(K = {run.get('num_regions', '?')})")
             continue
         runs.append((path, run))
-    runs = dedupe_seeds(runs)
     groups = defaultdict(list)
-    for r in runs:
-        groups[variant(r)].append(r)
+    for path, run in runs:
+        groups[variant(run)].append((path, run))
+    groups = {name: dedupe_seeds(rs) for name, rs in groups.items()}
+    kept = {id(r) for rs in groups.values() for r in rs}
+    runs = [run for _, run in runs if id(run) in kept]  # in file order
     iters = sorted({pt['iter'] for r in runs for pt in r['curve']})
     m = args.metric
     print(f'Metric: {m} on held-out images (EMA weights; raw in '
