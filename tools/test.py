@@ -1,13 +1,14 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """Test (evaluate) a checkpoint, with mmsegmentation's command-line flags.
 
-    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--out DIR]
+    python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out DIR]
         [--show] [--show-dir DIR] [--wait-time S] [--cfg-options k=v ...]
         [--launcher none|pytorch|slurm|mpi] [--tta]
 """
 import argparse
 import os
 import os.path as osp
+import sys
 
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
@@ -17,7 +18,11 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Test (and evaluate) a segmentor')
     parser.add_argument('config', help='test config file path')
-    parser.add_argument('checkpoint', help='checkpoint file')
+    parser.add_argument(
+        'checkpoint',
+        nargs='?',
+        help='checkpoint file (omit it only for models without weights, '
+        'such as the label-free baselines of projects/emergence_study)')
     parser.add_argument(
         '--work-dir',
         help='the directory to save the file containing evaluation metrics')
@@ -71,6 +76,10 @@ def trigger_visualization_hook(cfg: Config,
 
 def main() -> None:
     args = parse_args()
+    # project configs import their modules as `projects.<name>.<package>`
+    # (mmseg's projects/ convention): the repository root must be importable
+    # from wherever the tool runs
+    sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmfactdiff  # noqa: F401  (registers the modules)
 
     cfg = Config.fromfile(args.config)
@@ -100,6 +109,11 @@ def main() -> None:
         cfg.test_evaluator = list(evaluators) + [writer]
 
     runner = Runner.from_cfg(cfg)
+    if args.checkpoint is None and any(
+            True for _ in runner.model.parameters()):
+        raise SystemExit(
+            f'{args.config}: this model has weights, give the CHECKPOINT to '
+            'test (only weight-free models run without one)')
     runner.test()
 
 

@@ -9,6 +9,7 @@ import argparse
 import logging
 import os
 import os.path as osp
+import sys
 from typing import Optional
 
 from mmengine.config import Config, DictAction
@@ -108,6 +109,10 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
 
 def main() -> None:
     args = parse_args()
+    # project configs import their modules as `projects.<name>.<package>`
+    # (mmseg's projects/ convention): the repository root must be importable
+    # from wherever the tool runs
+    sys.path.append(osp.dirname(osp.dirname(osp.abspath(__file__))))
     import mmfactdiff  # noqa: F401  (registers the modules)
 
     cfg = Config.fromfile(args.config)

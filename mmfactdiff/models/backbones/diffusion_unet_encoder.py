@@ -40,6 +40,9 @@ class DiffusionUNetEncoder(BaseModule):
             self-attention. Defaults to (16, ).
         mid_attention (bool): Self-attention in the middle block (ADM
             always has it). Defaults to True.
+        num_mid_res_blocks (int): Residual blocks in the middle block: 2
+            (ADM: ResBlock, attention, ResBlock) or 1 (ResBlock, then the
+            attention if any). Defaults to 2.
         num_heads (int): Attention heads. Defaults to 4.
         num_head_channels (int): Width per head; -1 uses ``num_heads``.
             Defaults to -1.
@@ -55,9 +58,17 @@ class DiffusionUNetEncoder(BaseModule):
             Defaults to None.
         embedding_channels (int, optional): Embedding width; None means
             ``4 * base_channels``. Defaults to None.
+        sinusoid_channels (int, optional): Width of the sinusoidal timestep
+            features fed to the embedding MLP; None means ``base_channels``
+            (ADM). Defaults to None.
         num_groups (int): GroupNorm groups. Defaults to 32.
         default_timestep (int): Timestep used when ``forward`` gets none
             (drop-in backbone use on clean images). Defaults to 0.
+        emb_act (bool): SiLU before each residual block's embedding
+            projection (ADM). False projects the embedding MLP's output as
+            it is. Defaults to True.
+        zero_init_residual (bool): Zero-initialise the last conv of every
+            residual block (ADM). Defaults to True.
         skips (str): Which features are returned as skips. ``'all'``: the
             output of every input block, as in ADM (decoders built on them
             have ``num_res_blocks + 1`` blocks per level). ``'per_level'``:
@@ -75,6 +86,7 @@ class DiffusionUNetEncoder(BaseModule):
                  num_res_blocks: int = 2,
                  attention_strides: Sequence[int] = (16, ),
                  mid_attention: bool = True,
+                 num_mid_res_blocks: int = 2,
                  num_heads: int = 4,
                  num_head_channels: int = -1,
                  dropout: float = 0.,
@@ -83,8 +95,11 @@ class DiffusionUNetEncoder(BaseModule):
                  conv_resample: bool = True,
                  num_classes: Optional[int] = None,
                  embedding_channels: Optional[int] = None,
+                 sinusoid_channels: Optional[int] = None,
                  num_groups: int = 32,
                  default_timestep: int = 0,
+                 emb_act: bool = True,
+                 zero_init_residual: bool = True,
                  skips: str = 'all',
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
@@ -92,6 +107,9 @@ class DiffusionUNetEncoder(BaseModule):
         if skips not in ('all', 'per_level'):
             raise ValueError(
                 f"skips must be 'all' or 'per_level', got {skips!r}")
+        if num_mid_res_blocks not in (1, 2):
+            raise ValueError('num_mid_res_blocks must be 1 or 2, got '
+                             f'{num_mid_res_blocks!r}')
         self.skips = skips
         self.in_channels = in_channels
         self.base_channels = base_channels
@@ -100,7 +118,8 @@ class DiffusionUNetEncoder(BaseModule):
         self.default_timestep = default_timestep
         self.embedding_channels = embedding_channels or 4 * base_channels
         self.time_embedding = TimestepEmbedding(
-            base_channels, self.embedding_channels, num_classes)
+            sinusoid_channels or base_channels, self.embedding_channels,
+            num_classes)
 
         def res(cin, cout):
             return TimestepResBlock(
@@ -110,6 +129,8 @@ class DiffusionUNetEncoder(BaseModule):
                 dropout=dropout,
                 use_scale_shift_norm=use_scale_shift_norm,
                 num_groups=num_groups,
+                emb_act=emb_act,
+                zero_init=zero_init_residual,
                 with_cp=with_cp)
 
         def attn(ch):
@@ -158,7 +179,8 @@ class DiffusionUNetEncoder(BaseModule):
         mid = [res(ch, ch)]
         if mid_attention:
             mid.append(attn(ch))
-        mid.append(res(ch, ch))
+        if num_mid_res_blocks == 2:
+            mid.append(res(ch, ch))
         self.middle_block = TimestepSequential(*mid)
         #: widths and strides of the returned tuple: skips, then h_mid
         self.out_channels = out_channels + [ch]

@@ -60,6 +60,18 @@ class MaskGeneratorHead(BaseDecodeHead):
             ``'gumbel'`` mode (1: per pixel; s > 1: one draw per s x s block,
             giving spatially coherent hard masks; not in the paper).
             Defaults to 1.
+        emb_act (bool): SiLU before each residual block's embedding
+            projection (ADM). Defaults to True.
+        zero_init_residual (bool): Zero-initialise the last conv of every
+            residual block (ADM). Defaults to True.
+        block_width (str): Output block widths: ``'level'`` (ADM: by the
+            skip's level and ``channel_mults``) or ``'skip'`` (as wide as
+            the skip each block consumes). Defaults to 'level'.
+        seg_kernel_size (int): Kernel size of the final conv that predicts
+            the K logits: 1 (mmseg's ``conv_seg``) or 3 (built like the
+            decoder's output conv). Its initialisation follows
+            ``init_cfg`` (mmseg's default: normal, std 0.01; ``None`` keeps
+            PyTorch's). Defaults to 1.
         with_cp (bool): Gradient checkpointing. Defaults to False.
         **kwargs: ``BaseDecodeHead`` arguments: ``num_classes`` (= K,
             required), ``loss_decode``, ``align_corners``, ``init_cfg``...
@@ -82,6 +94,10 @@ class MaskGeneratorHead(BaseDecodeHead):
                  mask_sampling: str = 'soft',
                  tau: float = 1.0,
                  gumbel_noise_stride: int = 1,
+                 emb_act: bool = True,
+                 zero_init_residual: bool = True,
+                 block_width: str = 'level',
+                 seg_kernel_size: int = 1,
                  with_cp: bool = False,
                  **kwargs) -> None:
         if in_channels is None or in_strides is None:
@@ -124,11 +140,20 @@ class MaskGeneratorHead(BaseDecodeHead):
             use_scale_shift_norm=use_scale_shift_norm,
             conv_resample=conv_resample,
             num_groups=num_groups,
+            emb_act=emb_act,
+            zero_init_residual=zero_init_residual,
+            block_width=block_width,
             with_cp=with_cp)
+        if seg_kernel_size not in (1, 3):
+            raise ValueError(
+                f'seg_kernel_size must be 1 or 3, got {seg_kernel_size!r}')
         self.out_norm = nn.Sequential(
             group_norm(self.trunk.out_channels, num_groups), nn.SiLU())
-        self.conv_seg = nn.Conv2d(self.trunk.out_channels, self.out_channels,
-                                  1)
+        self.conv_seg = nn.Conv2d(
+            self.trunk.out_channels,
+            self.out_channels,
+            seg_kernel_size,
+            padding=seg_kernel_size // 2)
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
         """Region logits (B, K, h, w) at the finest skip's resolution."""

@@ -8,7 +8,8 @@ from torch import Tensor
 
 from mmfactdiff.registry import MODELS
 from ..layers import UNetDecoderTrunk
-from ..utils import group_norm, mask_and_fold, resize_masks
+from ..utils import (MASK_RESIZE_MODES, group_norm, mask_and_fold,
+                     resize_masks)
 
 DECODING_MODES = ('masked_skips', 'concat_masks', 'masked_features',
                   'unshared')
@@ -56,6 +57,18 @@ class ParallelUNetDecoder(BaseModule):
         conv_resample (bool): Learned conv after upsampling.
             Defaults to True.
         num_groups (int): GroupNorm groups. Defaults to 32.
+        emb_act (bool): SiLU before each residual block's embedding
+            projection (ADM). Defaults to True.
+        zero_init_residual (bool): Zero-initialise the last conv of every
+            residual block (ADM). Defaults to True.
+        block_width (str): Output block widths: ``'level'`` (ADM) or
+            ``'skip'`` (as wide as the skip each block consumes).
+            Defaults to 'level'.
+        zero_init_out (bool): Zero-initialise the output conv, so that
+            ``eps_hat`` starts at 0 (ADM). Defaults to True.
+        mask_resize (str): How the masks are brought to each skip's
+            resolution: ``'area'`` (area averaging; a partition of unity
+            stays one) or ``'bilinear'``. Defaults to 'area'.
         with_cp (bool): Gradient checkpointing. Defaults to False.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
@@ -76,6 +89,11 @@ class ParallelUNetDecoder(BaseModule):
                  use_scale_shift_norm: bool = True,
                  conv_resample: bool = True,
                  num_groups: int = 32,
+                 emb_act: bool = True,
+                 zero_init_residual: bool = True,
+                 block_width: str = 'level',
+                 zero_init_out: bool = True,
+                 mask_resize: str = 'area',
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -88,7 +106,11 @@ class ParallelUNetDecoder(BaseModule):
                              f'{mode!r}')
         if mode in ('concat_masks', 'unshared') and not num_regions:
             raise ValueError(f"mode '{mode}' needs num_regions")
+        if mask_resize not in MASK_RESIZE_MODES:
+            raise ValueError(f'mask_resize must be one of {MASK_RESIZE_MODES}'
+                             f', got {mask_resize!r}')
         self.mode = mode
+        self.mask_resize = mask_resize
         self.num_regions = num_regions
         self.emb_channels = emb_channels
 
@@ -110,13 +132,17 @@ class ParallelUNetDecoder(BaseModule):
                 num_groups=num_groups,
                 extra_in_channels=num_regions
                 if mode == 'concat_masks' else 0,
+                emb_act=emb_act,
+                zero_init_residual=zero_init_residual,
+                block_width=block_width,
                 with_cp=with_cp)
             out = nn.Sequential(
                 group_norm(trunk.out_channels, num_groups), nn.SiLU(),
                 nn.Conv2d(trunk.out_channels, out_channels, 3, padding=1))
-            # ADM zero-initialises the output conv: eps_hat starts at 0.
-            nn.init.zeros_(out[-1].weight)
-            nn.init.zeros_(out[-1].bias)
+            if zero_init_out:
+                # ADM: eps_hat starts at 0
+                nn.init.zeros_(out[-1].weight)
+                nn.init.zeros_(out[-1].bias)
             return nn.ModuleDict(dict(trunk=trunk, out=out))
 
         n = num_regions if mode == 'unshared' else 1
@@ -158,7 +184,10 @@ class ParallelUNetDecoder(BaseModule):
         idx = region if self.mode == 'unshared' else 0
         if self.mode == 'masked_features':
             return self._run(idx, skips, mid, emb, feature_mask=mask)
-        skips = [s * resize_masks(mask, s.shape[-2:]) for s in skips]
+        skips = [
+            s * resize_masks(mask, s.shape[-2:], self.mask_resize)
+            for s in skips
+        ]
         return self._run(idx, skips, mid, emb)
 
     def forward_regions(self,
@@ -195,7 +224,8 @@ class ParallelUNetDecoder(BaseModule):
             out = self._run(0, [fold(s) for s in skips], fold(mid), emb_f,
                             feature_mask=masks.flatten(0, 1)[:, None])
         else:
-            out = self._run(0, mask_and_fold(skips, masks), fold(mid), emb_f)
+            out = self._run(0, mask_and_fold(skips, masks, self.mask_resize),
+                            fold(mid), emb_f)
         return out.unflatten(0, (b, k))
 
     def forward(self,

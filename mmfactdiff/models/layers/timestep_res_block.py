@@ -13,8 +13,8 @@ class TimestepResBlock(nn.Module):
 
     ``h = conv(act(norm(x)))``; the embedding enters either as
     ``norm(h) * (1 + scale) + shift`` (scale-shift norm) or added to ``h``;
-    then ``conv(dropout(act(.)))`` with the last conv zero-initialised, so the
-    block starts as (a projection of) the identity.
+    then ``conv(dropout(act(.)))``. ADM zero-initialises that last conv, so
+    the block starts as (a projection of) the identity.
 
     Args:
         in_channels (int): Input width.
@@ -27,6 +27,11 @@ class TimestepResBlock(nn.Module):
             instead of by addition. Defaults to True.
         num_groups (int): GroupNorm groups (reduced to divide the width).
             Defaults to 32.
+        emb_act (bool): SiLU before the embedding projection, as in ADM.
+            False projects the embedding as it is (a plain linear map of
+            the timestep MLP's output). Defaults to True.
+        zero_init (bool): Zero-initialise the last conv (ADM). False keeps
+            PyTorch's default initialisation. Defaults to True.
         with_cp (bool): Gradient checkpointing: recompute activations in
             the backward pass to save memory. Defaults to False.
     """
@@ -38,6 +43,8 @@ class TimestepResBlock(nn.Module):
                  dropout: float = 0.,
                  use_scale_shift_norm: bool = True,
                  num_groups: int = 32,
+                 emb_act: bool = True,
+                 zero_init: bool = True,
                  with_cp: bool = False) -> None:
         super().__init__()
         self.use_scale_shift_norm = use_scale_shift_norm
@@ -47,16 +54,18 @@ class TimestepResBlock(nn.Module):
             nn.Conv2d(in_channels, out_channels, 3, padding=1))
         self.emb_proj = None
         if emb_channels:
-            self.emb_proj = nn.Sequential(
-                nn.SiLU(),
-                nn.Linear(emb_channels, out_channels *
-                          (2 if use_scale_shift_norm else 1)))
+            proj = nn.Linear(emb_channels,
+                             out_channels * (2 if use_scale_shift_norm else 1))
+            self.emb_proj = (
+                nn.Sequential(nn.SiLU(), proj) if emb_act else
+                nn.Sequential(proj))
         self.out_norm = group_norm(out_channels, num_groups)
         self.out_layers = nn.Sequential(
             nn.SiLU(), nn.Dropout(dropout),
             nn.Conv2d(out_channels, out_channels, 3, padding=1))
-        nn.init.zeros_(self.out_layers[-1].weight)
-        nn.init.zeros_(self.out_layers[-1].bias)
+        if zero_init:
+            nn.init.zeros_(self.out_layers[-1].weight)
+            nn.init.zeros_(self.out_layers[-1].bias)
         self.skip = (
             nn.Identity() if in_channels == out_channels else nn.Conv2d(
                 in_channels, out_channels, 1))

@@ -12,6 +12,8 @@ from .timestep_res_block import TimestepResBlock
 from .timestep_sequential import TimestepSequential
 from .upsample import Upsample
 
+BLOCK_WIDTHS = ('level', 'skip')
+
 
 class UNetDecoderTrunk(nn.Module):
     """The second half of a U-Net, for any list of skip features.
@@ -19,12 +21,13 @@ class UNetDecoderTrunk(nn.Module):
     Skips are consumed last-in first-out, one output block per skip (as in
     ADM, where the output blocks consume every input block's output once):
     ``h = Block(cat(h, skip))``. Before a block whose skip is finer than
-    ``h``, ``h`` is upsampled. A block consuming a skip at stride ``s`` has
-    width ``base_channels * channel_mults[level(s)]`` where
-    ``level(s) = log2(s / min(skip_strides))``. With the skips of a
-    :class:`DiffusionUNetEncoder` this reproduces ADM's output blocks
-    exactly; with a ResNet's multi-scale features it is a U-Net decoder
-    over them.
+    ``h``, ``h`` is upsampled. With ``block_width='level'`` a block consuming
+    a skip at stride ``s`` has width ``base_channels *
+    channel_mults[level(s)]`` where ``level(s) = log2(s / min(skip_strides))``;
+    with the skips of a :class:`DiffusionUNetEncoder` this reproduces ADM's
+    output blocks exactly, and with a ResNet's multi-scale features it is a
+    U-Net decoder over them. With ``block_width='skip'`` every block is as
+    wide as the skip it consumes (the encoder mirrored).
 
     Args:
         skip_channels (Sequence[int]): Widths of the skips, shallow first
@@ -49,6 +52,12 @@ class UNetDecoderTrunk(nn.Module):
         num_groups (int): GroupNorm groups. Defaults to 32.
         extra_in_channels (int): Width of an extra map (e.g. the K masks)
             resized and concatenated to every block's input. Defaults to 0.
+        emb_act (bool): SiLU before each block's embedding projection
+            (ADM). Defaults to True.
+        zero_init_residual (bool): Zero-initialise the last conv of every
+            residual block (ADM). Defaults to True.
+        block_width (str): ``'level'`` (ADM) or ``'skip'``, see above.
+            Defaults to 'level'.
         with_cp (bool): Gradient checkpointing. Defaults to False.
     """
 
@@ -68,8 +77,14 @@ class UNetDecoderTrunk(nn.Module):
                  conv_resample: bool = True,
                  num_groups: int = 32,
                  extra_in_channels: int = 0,
+                 emb_act: bool = True,
+                 zero_init_residual: bool = True,
+                 block_width: str = 'level',
                  with_cp: bool = False) -> None:
         super().__init__()
+        if block_width not in BLOCK_WIDTHS:
+            raise ValueError(f'block_width must be one of {BLOCK_WIDTHS}, '
+                             f'got {block_width!r}')
         if len(skip_channels) != len(skip_strides) or not skip_channels:
             raise ValueError(
                 'skip_channels and skip_strides must be non-empty and of the '
@@ -102,7 +117,9 @@ class UNetDecoderTrunk(nn.Module):
                     f'a skip at stride {stride} is at level {level}, but '
                     f'channel_mults={list(channel_mults)} has only '
                     f'{len(channel_mults)} levels')
-            out_ch = base_channels * channel_mults[level]
+            out_ch = (
+                skip_ch if block_width == 'skip' else base_channels *
+                channel_mults[level])
             layers = [
                 TimestepResBlock(
                     cur_ch + skip_ch + extra_in_channels,
@@ -111,6 +128,8 @@ class UNetDecoderTrunk(nn.Module):
                     dropout=dropout,
                     use_scale_shift_norm=use_scale_shift_norm,
                     num_groups=num_groups,
+                    emb_act=emb_act,
+                    zero_init=zero_init_residual,
                     with_cp=with_cp)
             ]
             if stride in attention_strides:

@@ -6,32 +6,52 @@ import torch.nn.functional as F
 from torch import Tensor
 
 MASK_SAMPLING_MODES = ('soft', 'gumbel')
+MASK_RESIZE_MODES = ('area', 'bilinear')
 
 
-def resize_masks(masks: Tensor, size: Sequence[int]) -> Tensor:
+def resize_masks(masks: Tensor,
+                 size: Sequence[int],
+                 mode: str = 'area') -> Tensor:
     """Resize soft masks (B, K, H, W) to ``size``.
 
-    Shrinking uses area averaging, which keeps a partition of unity a
-    partition of unity (masks still sum to one); enlarging uses nearest.
+    Args:
+        masks (Tensor): Masks to resize.
+        size (Sequence[int]): Target (h, w).
+        mode (str): How to shrink: ``'area'`` averages over each target
+            pixel's area, which keeps a partition of unity a partition of
+            unity; ``'bilinear'`` interpolates (``align_corners=False``,
+            no antialiasing: a factor-4 shrink reads only the middle 2x2 of
+            every 4x4 block; masks still sum to one). Enlarging uses
+            nearest with ``'area'`` and bilinear with ``'bilinear'``.
+            Defaults to 'area'.
     """
     size = tuple(int(s) for s in size)
     if tuple(masks.shape[-2:]) == size:
         return masks
+    if mode == 'bilinear':
+        return F.interpolate(
+            masks, size=size, mode='bilinear', align_corners=False)
+    if mode != 'area':
+        raise ValueError(f'mask resize mode must be one of '
+                         f'{MASK_RESIZE_MODES}, got {mode!r}')
     if size[0] <= masks.shape[-2] and size[1] <= masks.shape[-1]:
         return F.adaptive_avg_pool2d(masks, size)
     return F.interpolate(masks, size=size, mode='nearest')
 
 
-def mask_and_fold(feats: Sequence[Tensor], masks: Tensor) -> List[Tensor]:
+def mask_and_fold(feats: Sequence[Tensor],
+                  masks: Tensor,
+                  resize_mode: str = 'area') -> List[Tensor]:
     """Each feature map masked by every region, regions folded into batch.
 
     ``f`` (B, C, h, w) becomes ``f * resize(m_k)`` for every k, stacked
     sample-major as (B*K, C, h, w), the order of ``flatten(0, 1)`` and of
-    ``repeat_interleave(K, dim=0)`` for the unmasked inputs.
+    ``repeat_interleave(K, dim=0)`` for the unmasked inputs. ``resize_mode``
+    is :func:`resize_masks`' ``mode``.
     """
     folded = []
     for f in feats:
-        m = resize_masks(masks, f.shape[-2:])
+        m = resize_masks(masks, f.shape[-2:], resize_mode)
         folded.append((f[:, None] * m[:, :, None]).flatten(0, 1))
     return folded
 

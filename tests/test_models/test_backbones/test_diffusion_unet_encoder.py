@@ -99,3 +99,23 @@ def test_stock_mmseg_head_on_encoder_in_encoder_decoder():
     assert 'decode.loss_ce' in losses
     losses['decode.loss_ce'].backward()
     assert model.backbone.stem.weight.grad is not None
+
+
+def test_probe_options_of_the_encoder():
+    cfg = tiny_backbone(channel_mults=(1, 2), num_res_blocks=1)
+    probe = MODELS.build(
+        dict(cfg, num_mid_res_blocks=1, mid_attention=False,
+             sinusoid_channels=32, emb_act=False, zero_init_residual=False,
+             use_scale_shift_norm=False))
+    assert len(probe.middle_block) == 1
+    assert probe.time_embedding.mlp[0].in_features == 32
+    block = probe.middle_block[0]
+    assert block.out_layers[-1].weight.abs().sum() > 0
+    assert [type(m) for m in block.emb_proj] == [torch.nn.Linear]
+    feats = probe(torch.randn(2, 3, 16, 16), torch.tensor([3, 700]))
+    assert feats[-1].shape == (2, probe.out_channels[-1], 8, 8)
+    adm = MODELS.build(cfg)
+    assert len(adm.middle_block) == 3  # ResBlock, attention, ResBlock
+    assert adm.time_embedding.mlp[0].in_features == adm.base_channels
+    with pytest.raises(ValueError, match='num_mid_res_blocks'):
+        MODELS.build(dict(cfg, num_mid_res_blocks=3))

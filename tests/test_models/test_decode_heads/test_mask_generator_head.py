@@ -77,3 +77,20 @@ def test_head_rejects_missing_inputs_description():
     with pytest.raises(ValueError, match='in_channels'):
         MODELS.build(dict(type='MaskGeneratorHead', channels=8,
                           num_classes=2))
+
+
+def test_seg_kernel_size_and_init():
+    enc = MODELS.build(tiny_backbone())
+    head = _head(enc, k=2, seg_kernel_size=3, init_cfg=None)
+    head.init_weights()
+    assert head.conv_seg.kernel_size == (3, 3)
+    # PyTorch's default init, far wider than mmseg's normal(0, 0.01)
+    assert head.conv_seg.weight.std() > 0.05
+    feats = enc(torch.randn(1, 3, 16, 16), torch.tensor([3]))
+    assert head(feats).shape == (1, 2, 16, 16)
+    default = _head(enc, k=2)
+    default.init_weights()
+    assert default.conv_seg.kernel_size == (1, 1)
+    assert default.conv_seg.weight.std() < 0.02
+    with pytest.raises(ValueError, match='seg_kernel_size'):
+        _head(enc, seg_kernel_size=5)

@@ -105,3 +105,31 @@ def test_bad_mode_is_rejected():
         _decoder(enc, mode='nope')
     with pytest.raises(ValueError, match='num_regions'):
         _decoder(enc, mode='unshared')
+
+
+def test_output_init_and_bilinear_mask_resize():
+    # three levels: a stride-4 skip, where bilinear and area resizing differ
+    enc = MODELS.build(tiny_backbone(channel_mults=(1, 2, 2)))
+    base = dict(type='ParallelUNetDecoder', in_channels=enc.out_channels,
+                in_strides=enc.out_strides, channels=8,
+                channel_mults=(1, 2, 2),
+                emb_channels=enc.embedding_channels, num_heads=2,
+                num_groups=4)
+    zero = MODELS.build(base)
+    assert zero.decoders[0]['out'][-1].weight.abs().sum() == 0
+    probe = MODELS.build(dict(base, zero_init_out=False,
+                              mask_resize='bilinear'))
+    assert probe.decoders[0]['out'][-1].weight.abs().sum() > 0
+    feats, masks = _inputs(enc, 2)
+    hard = (masks > 0.5).float()
+    # the folded pass uses the same resizing as the one-region pass
+    folded = probe.forward_regions(feats, hard)
+    for k in range(2):
+        one = probe.forward_region(feats, hard[:, k:k + 1], region=k)
+        assert torch.allclose(folded[:, k], one, atol=1e-5)
+    area = MODELS.build(dict(base, zero_init_out=False))
+    area.load_state_dict(probe.state_dict())
+    # different resizing of hard masks gives different predictions
+    assert not torch.allclose(area(feats, hard), probe(feats, hard))
+    with pytest.raises(ValueError, match='mask_resize'):
+        MODELS.build(dict(base, mask_resize='nearest'))

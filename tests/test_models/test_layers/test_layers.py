@@ -123,3 +123,65 @@ def test_block_gumbel_noise_gives_coherent_hard_masks():
     assert (blocks.amax((-1, -2)) == blocks.amin((-1, -2))).all()
     m.sum().backward()
     assert logits.grad is not None
+
+
+def test_res_block_probe_options():
+    """emb_act=False projects the embedding without a SiLU before it;
+    zero_init=False keeps PyTorch's init of the last conv."""
+    block = TimestepResBlock(8, 8, emb_channels=4, num_groups=4,
+                             use_scale_shift_norm=False, emb_act=False,
+                             zero_init=False)
+    assert [type(m) for m in block.emb_proj] == [torch.nn.Linear]
+    assert block.out_layers[-1].weight.abs().sum() > 0
+    x = torch.randn(2, 8, 5, 5)
+    assert not torch.allclose(block(x, torch.randn(2, 4)), x)
+    # the additive embedding enters as a plain linear map of emb
+    e = torch.randn(2, 4)
+    h = block.in_layers(x) + block.emb_proj(e)[..., None, None]
+    expected = block.skip(x) + block.out_layers(block.out_norm(h))
+    assert torch.allclose(block(x, e), expected, atol=1e-6)
+    default = TimestepResBlock(8, 8, emb_channels=4, num_groups=4)
+    assert isinstance(default.emb_proj[0], torch.nn.SiLU)
+
+
+def test_trunk_block_width_skip_mirrors_the_encoder():
+    skips = [16, 16, 16, 32, 32, 32]
+    strides = [1, 1, 2, 2, 4, 4]
+    level = UNetDecoderTrunk(skips, strides, 32, 4, 16, (1, 2, 2))
+    skip = UNetDecoderTrunk(skips, strides, 32, 4, 16, (1, 2, 2),
+                            block_width='skip')
+
+    def widths(trunk):
+        return [b[0].out_layers[-1].out_channels for b in trunk.blocks]
+
+    assert widths(level) == [32, 32, 32, 32, 16, 16]  # ADM: by level
+    assert widths(skip) == list(reversed(skips))  # as wide as each skip
+    feats = [torch.randn(1, c, 8 // s, 8 // s) for c, s in zip(skips, strides)]
+    assert skip(feats, torch.randn(1, 32, 2, 2)).shape == (1, 16, 8, 8)
+    with pytest.raises(ValueError, match='block_width'):
+        UNetDecoderTrunk(skips, strides, 32, 4, 16, (1, 2, 2),
+                         block_width='mirror')
+
+
+def test_trunk_residual_init_option():
+    trunk = UNetDecoderTrunk([8], [1], 8, 2, 8, (1, 1),
+                             zero_init_residual=False, emb_act=False,
+                             emb_channels=4)
+    block = trunk.blocks[0][0]
+    assert block.out_layers[-1].weight.abs().sum() > 0
+    assert [type(m) for m in block.emb_proj] == [torch.nn.Linear]
+
+
+def test_resize_masks_bilinear():
+    masks = torch.rand(1, 2, 8, 8).softmax(1)
+    half = resize_masks(masks, (4, 4), 'bilinear')
+    # a factor-2 shrink without align_corners averages each 2x2 block
+    assert torch.allclose(half, resize_masks(masks, (4, 4)), atol=1e-6)
+    quarter = resize_masks(masks, (2, 2), 'bilinear')
+    # a factor-4 shrink reads the middle 2x2 of each 4x4 block
+    middle = (masks[..., 1::4, 1::4] + masks[..., 2::4, 1::4] +
+              masks[..., 1::4, 2::4] + masks[..., 2::4, 2::4]) / 4
+    assert torch.allclose(quarter, middle, atol=1e-6)
+    assert torch.allclose(quarter.sum(1), torch.ones(1, 2, 2), atol=1e-6)
+    with pytest.raises(ValueError, match='resize mode'):
+        resize_masks(masks, (4, 4), 'nearest')

@@ -1,0 +1,12 @@
+# The plain-U-Net baseline of the probe config ("DatasetDDPM-unsup" per
+# image): the same network, data and schedule with ONE region, which makes
+# it an ordinary U-Net denoiser; read out by per-image k-means (K = 2) on
+# its decoder's last features at t = 30.
+_base_ = './factdiff_probe-unet-k2_1xb32-1k_simple-shapes-32x32.py'
+custom_imports = dict(
+    imports=['mmfactdiff', 'projects.emergence_study.emergence_study'],
+    allow_failed_imports=False)
+model = dict(
+    type='PlainUNetKMeansSegmentor',
+    num_clusters=2,
+    decode_head=dict(num_classes=1))

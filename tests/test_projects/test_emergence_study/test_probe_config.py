@@ -1,0 +1,108 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""The probe config rebuilds the reference probe's network and trains with
+the standard runner; its runs become result rows and tables."""
+import json
+import os.path as osp
+import uuid
+
+import pytest
+from mmengine.config import Config
+from mmengine.runner import Runner
+from mmseg.registry import MODELS
+
+from conftest import REPO_ROOT, load_tool
+
+PROBE = osp.join(
+    REPO_ROOT, 'projects/emergence_study/configs/'
+    'factdiff_probe-unet-k2_1xb32-1k_simple-shapes-32x32.py')
+TOOLS = 'projects/emergence_study/tools/'
+
+
+def test_probe_config_has_the_probes_parameter_count():
+    model = MODELS.build(Config.fromfile(PROBE).model)
+    # the reference script prints "params 1.279941 M"
+    assert sum(p.numel() for p in model.parameters()) == 1_279_941
+    assert model.decode_head.mask_sampling == 'gumbel'
+    assert model.decoder.mask_resize == 'bilinear'
+
+
+@pytest.fixture(scope='module')
+def probe_run(tmp_path_factory):
+    """A tiny run of the probe config: 2 iterations of batch 4, validated
+    on 8 held-out images, through the standard runner."""
+    work = str(tmp_path_factory.mktemp('probe'))
+    cfg = Config.fromfile(PROBE)
+    cfg.merge_from_dict({
+        'train_dataloader.batch_size': 4,
+        'val_dataloader.dataset.num_samples': 8,
+        'val_dataloader.batch_size': 8,
+        'train_cfg.max_iters': 2,
+        'train_cfg.val_interval': 2,
+        'default_hooks.logger.interval': 1,
+        'default_hooks.checkpoint.interval': 2,
+        'randomness.seed': 3,
+        'work_dir': work,
+    })
+    cfg.visualizer.name = f'vis-{uuid.uuid4().hex[:8]}'
+    Runner.from_cfg(cfg).train()
+    return work
+
+
+def test_tiny_probe_config_trains_and_validates(probe_run):
+    assert osp.isfile(osp.join(probe_run, 'iter_2.pth'))
+    rows = load_tool(TOOLS + 'record_results.py')
+    out = osp.join(probe_run, 'rows.json')
+    rows.main([probe_run, '--dataset', 'simple_shapes', '--method', 'probe',
+               '--out', out])
+    with open(out) as f:
+        got = json.load(f)
+    metrics = {r['metric'] for r in got}
+    assert {'fg_IoU', 'hungarian_mIoU'} <= metrics
+    row = next(r for r in got if r['metric'] == 'fg_IoU')
+    assert row['iterations'] == 2 and row['seed'] == 3
+    assert row['labels_used'] == 0 and row['weights'] == 'raw'
+    assert 0 <= row['value'] <= 100 and row['sec_per_iter'] > 0
+    assert row['config'] == osp.relpath(PROBE, REPO_ROOT)
+    # what the run changed in its config, seed and work dir left out
+    assert row['cfg_options']['train_cfg.max_iters'] == 2
+    assert row['cfg_options']['train_dataloader.batch_size'] == 4
+    assert not any(k.startswith(('randomness', 'work_dir'))
+                   for k in row['cfg_options'])
+    # recording again replaces the rows instead of adding copies
+    rows.main([probe_run, '--dataset', 'simple_shapes', '--method', 'probe',
+               '--out', out])
+    with open(out) as f:
+        assert len(json.load(f)) == len(got)
+
+
+def test_tables_are_generated_from_rows(tmp_path):
+    rows = [
+        dict(dataset='d', method='m', config='c', cfg_options=None, seed=s,
+             metric='fg_IoU', value=v, iterations=it, labels_used=0,
+             weights='raw', device='cpu')
+        for s, v, it in ((0, 80.0, 500), (1, 70.0, 500), (0, 60.0, 250))
+    ] + [dict(dataset='d', method='k', config='c', cfg_options=None,
+              seed=None, metric='fg_IoU', value=75.0, iterations=0,
+              labels_used=0, weights='none', device='cpu')]
+    (tmp_path / 'd.json').write_text(json.dumps(rows))
+    spec = {'dataset': 'd', 'table': 'seeds', 'metric': 'fg_IoU',
+            'rows': [{'method': 'k'}, {'method': 'm', 'iterations': 500}],
+            'verdict': {'baseline': 'k'}}
+    page = tmp_path / 'page.md'
+    page.write_text(f'x\n<!-- results {json.dumps(spec)} -->\nold\n'
+                    '<!-- /results -->\ny\n')
+    tool = load_tool(TOOLS + 'make_tables.py')
+    args = [str(page), '--results', str(tmp_path)]
+    assert tool.main(args + ['--check']) == 1
+    assert tool.main(args) == 0
+    text = page.read_text()
+    assert '| m | 500 | 80.0 | 70.0 | 75.0 | 7.1 | 1/2 | mixed |' in text
+    assert '| k | 0 |  |  | 75.0 |  |  |  |' in text
+    assert 'old' not in text and text.startswith('x\n')
+    assert tool.main(args + ['--check']) == 0
+    # two rows for one seed: the spec must say which
+    spec['rows'][1].pop('iterations')
+    page.write_text(f'<!-- results {json.dumps(spec)} -->\n'
+                    '<!-- /results -->\n')
+    with pytest.raises(ValueError, match='two rows for seed 0'):
+        tool.main(args)
