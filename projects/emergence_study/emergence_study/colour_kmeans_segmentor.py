@@ -17,6 +17,8 @@ class ColourKMeansSegmentor(LabelFreeSegmentor):
         num_regions (int): Clusters per image. Defaults to 2.
         seed (int): k-means++ seed, the same for every image.
             Defaults to 0.
+        n_init (int): Initialisations per image; the lowest-inertia
+            clustering is kept (:func:`per_image_kmeans`). Defaults to 1.
         data_preprocessor (dict, optional): ``SegDataPreProcessor`` config.
         init_cfg (dict, optional): Unused.
     """
@@ -24,11 +26,14 @@ class ColourKMeansSegmentor(LabelFreeSegmentor):
     def __init__(self,
                  num_regions: int = 2,
                  seed: int = 0,
+                 n_init: int = 1,
                  data_preprocessor: OptConfigType = None,
                  init_cfg: OptConfigType = None) -> None:
         super().__init__(num_regions, data_preprocessor, init_cfg)
         self.seed = seed
+        self.n_init = n_init
 
     def region_ids(self, inputs: Tensor) -> Tensor:
         """Cluster ids (B, H, W) of the pixels' colours."""
-        return per_image_kmeans(inputs, self.num_regions, self.seed)
+        return per_image_kmeans(inputs, self.num_regions, self.seed,
+                                self.n_init)
