@@ -9,12 +9,13 @@ with ``default_scope='mmseg'`` and the standard ``tools/train.py`` /
 pattern as mmseg's ``PIXEL_SAMPLERS = TASK_UTILS``): a separate root registry
 would log a scope fall-back warning on every build.
 """
-from mmseg.registry import (DATASETS, HOOKS, METRICS, MODELS, TASK_UTILS,
-                            TRANSFORMS, VISUALIZERS)
+from mmseg.registry import (DATASETS, HOOKS, METRICS, MODELS, OPTIM_WRAPPERS,
+                            TASK_UTILS, TRANSFORMS, VISUALIZERS)
 
 DIFFUSION_SCHEDULERS = TASK_UTILS
 
 __all__ = [
-    'DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'TASK_UTILS', 'TRANSFORMS',
+    'DATASETS', 'HOOKS', 'METRICS', 'MODELS', 'OPTIM_WRAPPERS', 'TASK_UTILS',
+    'TRANSFORMS',
     'VISUALIZERS', 'DIFFUSION_SCHEDULERS'
 ]

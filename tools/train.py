@@ -84,8 +84,11 @@ def _setup_cpu_distributed(cfg: Config) -> None:
 
 
 def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
-    """Switch the config's optimizer wrapper to mmengine's
-    ``AmpOptimWrapper`` (what ``--amp`` does).
+    """Switch the config's optimizer wrapper to mixed precision (what
+    ``--amp`` does): mmengine's ``AmpOptimWrapper``, or, for bfloat16 on a
+    machine without CUDA (where mmengine's wrapper refuses to run), the
+    plugin's ``AutocastOptimWrapper`` (bfloat16 autocast on the CPU, no loss
+    scaling).
 
     Args:
         cfg (Config): The training config, changed in place.
@@ -93,7 +96,15 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
             ``'bfloat16'``; None keeps the device default (float16 on
             CUDA). Defaults to None.
     """
+    import torch
     optim_wrapper = cfg.optim_wrapper.type
+    if dtype == 'bfloat16' and not torch.cuda.is_available():
+        if optim_wrapper not in ('OptimWrapper', 'AutocastOptimWrapper'):
+            raise ValueError('--amp is only supported with OptimWrapper, '
+                             f'got {optim_wrapper}')
+        cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+        cfg.optim_wrapper.dtype = dtype
+        return
     if optim_wrapper == 'AmpOptimWrapper':
         print_log('AMP training is already enabled in your config.',
                   logger='current', level=logging.WARNING)
