@@ -17,8 +17,7 @@ class DiffusionUNetEncoder(BaseModule):
 
     ``x_t, t (, y) -> (skip_1, ..., skip_L, h_mid)`` where the skips are the
     outputs of every input block (stem conv, residual blocks, downsamplers),
-    exactly the tensors an ADM U-Net keeps for its output blocks (or, with
-    ``skips='per_level'``, one per level, as in a classic U-Net), and
+    exactly the tensors an ADM U-Net keeps for its output blocks, and
     ``h_mid`` is the output of the middle block (ResBlock, attention,
     ResBlock). The result is a :class:`UNetFeatures` tuple that also carries
     the timestep embedding (``.emb``) for the mask generator and decoder.
@@ -69,12 +68,6 @@ class DiffusionUNetEncoder(BaseModule):
             it is. Defaults to True.
         zero_init_residual (bool): Zero-initialise the last conv of every
             residual block (ADM). Defaults to True.
-        skips (str): Which features are returned as skips. ``'all'``: the
-            output of every input block, as in ADM (decoders built on them
-            have ``num_res_blocks + 1`` blocks per level). ``'per_level'``:
-            only the last residual block's output of each level (a classic
-            U-Net: one decoder block per level, lighter decoders). Defaults
-            to 'all'.
         with_cp (bool): Gradient checkpointing. Defaults to False.
         init_cfg (dict, optional): Initialisation config. Defaults to None.
     """
@@ -100,17 +93,12 @@ class DiffusionUNetEncoder(BaseModule):
                  default_timestep: int = 0,
                  emb_act: bool = True,
                  zero_init_residual: bool = True,
-                 skips: str = 'all',
                  with_cp: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
-        if skips not in ('all', 'per_level'):
-            raise ValueError(
-                f"skips must be 'all' or 'per_level', got {skips!r}")
         if num_mid_res_blocks not in (1, 2):
             raise ValueError('num_mid_res_blocks must be 1 or 2, got '
                              f'{num_mid_res_blocks!r}')
-        self.skips = skips
         self.in_channels = in_channels
         self.base_channels = base_channels
         self.channel_mults = tuple(channel_mults)
@@ -142,8 +130,6 @@ class DiffusionUNetEncoder(BaseModule):
         self.input_blocks = torch.nn.ModuleList()
         out_channels: List[int] = [ch]
         out_strides: List[int] = [1]
-        # index into (stem, input blocks...) of each level's last res block
-        per_level: List[int] = []
         stride = 1
         for level, mult in enumerate(self.channel_mults):
             for _ in range(num_res_blocks):
@@ -154,7 +140,6 @@ class DiffusionUNetEncoder(BaseModule):
                 self.input_blocks.append(TimestepSequential(*layers))
                 out_channels.append(ch)
                 out_strides.append(stride)
-            per_level.append(len(self.input_blocks))
             if level != len(self.channel_mults) - 1:
                 if resblock_updown:
                     down = TimestepSequential(
@@ -166,16 +151,6 @@ class DiffusionUNetEncoder(BaseModule):
                 stride *= 2
                 out_channels.append(ch)
                 out_strides.append(stride)
-        # which of (stem, input blocks...) are returned as skips
-        self._skip_index = list(range(len(out_channels)))
-        if skips == 'per_level':
-            if num_res_blocks < 1:
-                raise ValueError(
-                    "skips='per_level' needs num_res_blocks >= 1, got "
-                    f'{num_res_blocks}')
-            self._skip_index = per_level
-            out_channels = [out_channels[i] for i in per_level]
-            out_strides = [out_strides[i] for i in per_level]
         mid = [res(ch, ch)]
         if mid_attention:
             mid.append(attn(ch))
@@ -221,7 +196,5 @@ class DiffusionUNetEncoder(BaseModule):
         for block in self.input_blocks:
             h = block(h, emb)
             feats.append(h)
-        if self.skips != 'all':
-            feats = [feats[i] for i in self._skip_index]
         feats.append(self.middle_block(h, emb))
         return UNetFeatures(feats, emb)

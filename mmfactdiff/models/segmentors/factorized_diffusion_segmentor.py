@@ -13,8 +13,7 @@ from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
 from mmfactdiff.visualization import region_palette
-from ..utils import (UNetFeatures, mask_and_fold, resize_masks,
-                     set_conv_padding)
+from ..utils import UNetFeatures, mask_and_fold, resize_masks
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 
@@ -66,15 +65,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             off): weight of ``loss_usage``, the KL divergence of the
             batch-mean mask from the uniform distribution over regions. A
             remedy against region collapse; NOT part of the paper, which
-            trains with the denoising loss alone. ``mask_noise``
-            (``'shared'``, the default and the paper's form, or
-            ``'independent'``): with ``'independent'`` the training masks
-            are computed from a second noising of the same images at the
-            same ``t`` with its own noise, so that they carry no
-            information about the noise the decoder must predict (with
-            ``'shared'`` the masks can act as a side channel for it; see
-            docs/emergence.md). Costs one more encoder pass per step; test
-            time and sampling are unchanged. NOT part of the paper.
+            trains with the denoising loss alone.
         test_cfg (dict, optional): ``t`` (noise level of the segmentation
             read-out, default 30), ``num_noise_draws`` (masks averaged over
             this many noise draws, default 1), ``noise_seed`` (default 0),
@@ -88,12 +79,6 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             mask generator(s) and decoder (activations of every residual
             and attention block are recomputed in the backward pass).
             None leaves each part's own setting. Defaults to None.
-        padding_mode (str): Padding of every padded convolution in the
-            model: ``'zeros'`` (the default, as in ADM and the paper),
-            ``'reflect'``, ``'replicate'`` or ``'circular'``. Zero padding
-            lets the network tell where the image border is, a cue that
-            regions can follow instead of objects (docs/emergence.md); the
-            other modes remove it. Defaults to 'zeros'.
         channels_last (bool): Keep the 4D weights and the encoder input in
             the ``torch.channels_last`` memory format (faster convolutions
             on GPUs with tensor cores; same results). Defaults to False.
@@ -114,7 +99,6 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  pretrained: Optional[str] = None,
                  init_cfg: OptConfigType = None,
                  with_cp: Optional[bool] = None,
-                 padding_mode: str = 'zeros',
                  channels_last: bool = False) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
@@ -149,9 +133,6 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         #: probabilities (usage, entropy, spatial std), for hooks
         self.mask_stats: Dict[str, Tensor] = {}
         self._train_probs: Optional[Tensor] = None
-        self.padding_mode = padding_mode
-        if padding_mode != 'zeros':  # validated there
-            set_conv_padding(self, padding_mode)
         self.channels_last = channels_last
         if channels_last:
             # converts the 4D parameters; later .to(device) and checkpoint
@@ -272,26 +253,19 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
     def denoise(self,
                 x_t: Tensor,
                 t: Union[Tensor, int],
-                labels: Optional[Tensor] = None,
-                mask_input: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
+                labels: Optional[Tensor] = None) -> Tuple[Tensor, Tensor]:
         """Full forward: the noise prediction and the region masks.
 
         Args:
             x_t (Tensor): Noised images (B, C, H, W).
             t (Tensor | int): Timesteps.
             labels (Tensor, optional): Class labels of a conditional model.
-            mask_input (Tensor, optional): Another noising of the same
-                images at ``t`` to compute the masks from
-                (``train_cfg.mask_noise='independent'``); None computes them
-                from ``x_t`` with the decoder's features (the paper).
 
         Returns:
             tuple: ``eps_hat`` (B, C, H, W) and masks (B, K, H, W).
         """
         feats = self.extract_feat(x_t, t, labels)
-        mask_feats = (feats if mask_input is None else self.extract_feat(
-            mask_input, t, labels))
-        masks = self.region_masks(mask_feats, x_t.shape[-2:])
+        masks = self.region_masks(feats, x_t.shape[-2:])
         return self.decoder(feats, masks), masks
 
     # -- modes ----------------------------------------------------------------
@@ -307,16 +281,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         noise = torch.randn_like(inputs)
         x_t = self.scheduler.add_noise(inputs, noise, t)
         self._train_probs = None
-        mask_noise = self.train_cfg.get('mask_noise', 'shared')
-        if mask_noise not in ('shared', 'independent'):
-            raise ValueError("train_cfg.mask_noise must be 'shared' or "
-                             f"'independent', got {mask_noise!r}")
-        # 'independent': the masks see the same images and t under other
-        # noise, so the partition cannot encode the noise being predicted
-        mask_input = (
-            self.scheduler.add_noise(inputs, torch.randn_like(inputs), t)
-            if mask_noise == 'independent' else None)
-        eps_hat, masks = self.denoise(x_t, t, labels, mask_input)
+        eps_hat, masks = self.denoise(x_t, t, labels)
         with torch.no_grad():
             # the softmax probabilities behind the training masks (the
             # masks themselves in soft mode and for hierarchical leaves)

@@ -1,11 +1,10 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from .conv_padding import PADDING_MODES, set_conv_padding
 from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, mask_and_fold,
                        resize_masks, sample_masks)
 from .norm import group_norm
 from .unet_features import UNetFeatures
 
 __all__ = [
-    'MASK_RESIZE_MODES', 'MASK_SAMPLING_MODES', 'mask_and_fold', 'resize_masks', 'sample_masks',
-    'group_norm', 'UNetFeatures', 'PADDING_MODES', 'set_conv_padding'
+    'MASK_RESIZE_MODES', 'MASK_SAMPLING_MODES', 'mask_and_fold',
+    'resize_masks', 'sample_masks', 'group_norm', 'UNetFeatures'
 ]

@@ -22,40 +22,6 @@ def test_skip_layout_matches_adm_rule():
     assert feats.emb.shape == (2, enc.embedding_channels)
 
 
-
-def test_per_level_skips_are_the_levels_last_blocks():
-    torch.manual_seed(0)
-    cfg = tiny_backbone(channel_mults=(1, 2, 2), num_res_blocks=2)
-    full = MODELS.build(cfg)
-    lean = MODELS.build(dict(cfg, skips='per_level'))
-    lean.load_state_dict(full.state_dict())  # same weights, fewer skips
-    assert lean.skip_strides == [1, 2, 4]
-    assert lean.skip_channels == [8, 16, 16]
-    x = torch.randn(2, 3, 16, 16)
-    t = torch.tensor([1, 500])
-    a, b = full(x, t), lean(x, t)
-    assert len(b) == 4
-    # the last res block of each level: input blocks 2, 5 and 8 (+ stem)
-    for got, idx in zip(b[:-1], (2, 5, 8)):
-        assert torch.equal(got, a[idx])
-    assert torch.equal(a.mid, b.mid)
-    with pytest.raises(ValueError, match='skips'):
-        MODELS.build(dict(cfg, skips='last'))
-
-
-def test_per_level_skips_build_one_decoder_block_per_level():
-    from mmengine.config import Config
-    cfg = Config.fromfile('configs/factdiff/'
-                          'factdiff_unet-tiny-k2_1xb32-1k_synthetic-32x32.py')
-    cfg.model.backbone.skips = 'per_level'
-    model = MODELS.build(cfg.model)
-    assert len(model.decode_head.trunk.blocks) == 3
-    assert len(model.decoder.decoders[0]['trunk'].blocks) == 3
-    x = torch.randn(2, 3, 32, 32)
-    masks = model.encode_decode(x, [dict(img_shape=(32, 32))] * 2)
-    assert masks.shape == (2, 2, 32, 32)
-    assert torch.allclose(masks.sum(1), torch.ones(2, 32, 32))
-
 def test_timestep_changes_features_and_default_timestep():
     enc = leave_zero_init(MODELS.build(tiny_backbone(default_timestep=5)))
     x = torch.randn(1, 3, 8, 8)

@@ -144,7 +144,10 @@ def test_amp_optim_wrapper_bf16_train_step(monkeypatch):
 
 
 @pytest.mark.parametrize('dtype', [None, 'bfloat16', 'float16'])
-def test_train_tool_amp_switch(dtype):
+def test_train_tool_amp_switch(dtype, monkeypatch):
+    """On a CUDA machine --amp selects mmengine's AmpOptimWrapper (CPUs
+    with bfloat16: test_autocast_optim_wrapper.py)."""
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     train = load_tool('tools/train.py')
     cfg = Config(dict(optim_wrapper=dict(
         type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))))

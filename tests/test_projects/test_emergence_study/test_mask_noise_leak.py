@@ -1,7 +1,7 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-"""tools/analysis_tools/mask_noise_leak.py: it tells masks that follow the
-noise draw from masks that follow the image, and reads run files and
-checkpoints."""
+"""projects/emergence_study/tools/mask_noise_leak.py: it tells masks that
+follow the noise draw from masks that follow the image, and reads
+checkpoints of tools/train.py."""
 import json
 import os.path as osp
 from types import SimpleNamespace
@@ -13,7 +13,7 @@ from conftest import load_tool
 from mmfactdiff.models.schedulers import DDPMNoiseScheduler
 from tiny_configs import tiny_config
 
-TOOL = 'tools/analysis_tools/mask_noise_leak.py'
+TOOL = 'projects/emergence_study/tools/mask_noise_leak.py'
 
 
 def _fake_model(head):
@@ -60,40 +60,29 @@ def test_masks_of_the_clean_image_are_not_flagged():
     assert out['chance_r'] == round((3 / (2 * 8 * 16 * 16))**0.5, 4)
 
 
-def test_reads_a_run_file_and_a_checkpoint(tmp_path):
+def test_reads_a_checkpoint(tmp_path):
+    from mmengine.runner import Runner
     cfg = tiny_config(str(tmp_path), max_iters=2)
     cfg_file = osp.join(tmp_path, 'cfg.py')
     cfg.dump(cfg_file)
-    run_file = osp.join(tmp_path, 'run.json')
-    load_tool('tools/analysis_tools/emergence_curve.py').main([
-        cfg_file, '--iters', '2', '--eval-every', '2', '--num-eval', '2',
-        '--out', run_file
-    ])
+    Runner.from_cfg(cfg).train()
     tool = load_tool(TOOL)
     out_file = osp.join(tmp_path, 'leak.json')
-    a = tool.main(['--from-run', run_file, '--num-images', '3',
-                   '--draws', '2', '--out', out_file])
+    ckpt = osp.join(tmp_path, 'iter_2.pth')
+    a = tool.main([cfg_file, ckpt, '--num-images', '3', '--draws', '2',
+                   '--weights', 'raw', '--out', out_file])
     with open(out_file) as f:
         assert json.load(f) == a
     assert a['num_images'] == 3 and len(a['noise_r']) == 2
     assert 0 <= a['draw_agreement'] <= 1
-    b = tool.main([cfg_file, osp.join(tmp_path, 'run_ema.pth'),
-                   '--num-images', '3', '--draws', '2'])
-    assert b['noise_r'] == a['noise_r']
+    b = tool.main([cfg_file, ckpt, '--num-images', '3', '--draws', '2',
+                   '--weights', 'raw'])
+    assert b['noise_r'] == a['noise_r']  # deterministic
 
 
-def test_bad_inputs_name_the_problem(tmp_path):
+def test_bad_inputs_name_the_problem():
     tool = load_tool(TOOL)
     with pytest.raises(SystemExit):
         tool.parse_args(['cfg.py'])  # no checkpoint
     with pytest.raises(SystemExit):
         tool.parse_args(['cfg.py', 'w.pth', '--draws', '1'])
-    run_file = osp.join(tmp_path, 'run.json')
-    with open(run_file, 'w') as f:
-        json.dump(dict(config='cfg.py', cfg_options=None, plain=False), f)
-    with pytest.raises(FileNotFoundError, match='run_ema.pth'):
-        tool.main(['--from-run', run_file])
-    with open(run_file, 'w') as f:
-        json.dump(dict(config='cfg.py', cfg_options=None, plain=True), f)
-    with pytest.raises(ValueError, match='plain'):
-        tool.main(['--from-run', run_file])

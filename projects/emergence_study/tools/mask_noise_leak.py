@@ -21,22 +21,14 @@ how much of the masks' variation is explained by the noise draw:
 
 It reads the config's validation images (no labels) and a checkpoint of
 ``tools/train.py`` (``--weights ema`` or ``raw``, as ``tools/sample.py``),
-loaded strictly. An ``emergence_curve.py`` ``*_ema.pth`` loads too; its
-``state_dict`` is the EMA copy itself, so the loader's warning that it was
-saved without ``EMAHook`` ("using its raw weights") does not apply to it.
-``--from-run`` takes the config, cfg-options and EMA
-weights (the ``*_ema.pth`` beside it) of an ``emergence_curve.py`` run
-file::
+loaded strictly::
 
-    python tools/analysis_tools/mask_noise_leak.py \\
-        --from-run work_dirs/emergence/gumbel-stride4-tau-s0.json
-    python tools/analysis_tools/mask_noise_leak.py CONFIG CHECKPOINT \\
-        --num-images 64 --draws 4
+    python projects/emergence_study/tools/mask_noise_leak.py CONFIG \\
+        CHECKPOINT --num-images 64 --draws 4 --weights raw
 """
 import argparse
 import itertools
 import json
-import os.path as osp
 
 import numpy as np
 import torch
@@ -46,12 +38,8 @@ from mmengine.dataset import pseudo_collate
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    parser.add_argument('config', nargs='?', help='model config')
-    parser.add_argument('checkpoint', nargs='?', help='checkpoint file')
-    parser.add_argument(
-        '--from-run',
-        help='an emergence_curve.py run file: its config, cfg-options and '
-        'EMA weights (the *_ema.pth beside it)')
+    parser.add_argument('config', help='model config')
+    parser.add_argument('checkpoint', help='checkpoint file')
     parser.add_argument('--weights', choices=['ema', 'raw'], default='ema',
                         help='which copy of a tools/train.py checkpoint')
     parser.add_argument('--num-images', type=int, default=64)
@@ -65,11 +53,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', help='also write the result (JSON) here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args(argv)
-    if args.from_run:
-        if args.config or args.checkpoint:
-            parser.error('give either --from-run or CONFIG CHECKPOINT')
-    elif not (args.config and args.checkpoint):
-        parser.error('CONFIG and CHECKPOINT are required without --from-run')
     if args.draws < 2:
         parser.error('--draws must be at least 2')
     if args.num_images < 1:
@@ -137,32 +120,12 @@ def main(argv=None) -> dict:
 
     from mmfactdiff.apis import init_factdiff_model
     from mmfactdiff.utils import dump_json_atomic
-    config, checkpoint, options = args.config, args.checkpoint, None
-    if args.from_run:
-        with open(args.from_run) as f:
-            run = json.load(f)
-        if run.get('plain'):
-            raise ValueError(f'{args.from_run}: a --plain run (K = 1) has '
-                             'no region masks')
-        config, options = run['config'], run.get('cfg_options')
-        checkpoint = osp.splitext(args.from_run)[0] + '_ema.pth'
-        if not osp.isfile(checkpoint):
-            raise FileNotFoundError(
-                f'{args.from_run}: no EMA weights at {checkpoint} (the run '
-                'saves them when it finishes)')
+    config, checkpoint = args.config, args.checkpoint
     cfg = Config.fromfile(config)
-    if options:
-        cfg.merge_from_dict(options)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    if args.from_run:
-        # emergence_curve saves the EMA copy alone, as its state_dict
-        model = init_factdiff_model(cfg)
-        model.load_state_dict(
-            torch.load(checkpoint, map_location='cpu')['state_dict'])
-    else:
-        model = init_factdiff_model(cfg, checkpoint, weights=args.weights,
-                                    strict=True)
+    model = init_factdiff_model(cfg, checkpoint, weights=args.weights,
+                                strict=True)
     val_set = DATASETS.build(cfg.val_dataloader.dataset)
     n = min(args.num_images, len(val_set))
     data = model.data_preprocessor(
