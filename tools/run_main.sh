@@ -15,7 +15,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 bash tools/setup_env.sh
 PY="$REPO/.venv/bin/python"
-CONFIG="${CONFIG:-configs/factdiff/factdiff_unet-tiny-k2-tau-anneal_1xb32-500_synthetic-32x32.py}"
+CONFIG="${CONFIG:-configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py}"
 WORK_DIR="${1:-work_dirs/main}"
 shift || true
 SEED="${SEED:-0}"
@@ -32,7 +32,7 @@ EVAL_OPTS=()
 [ "$#" -gt 0 ] && EVAL_OPTS=(--cfg-options "$@")
 CKPT="$WORK_DIR/$(cat "$WORK_DIR/last_checkpoint" | xargs basename)"
 
-echo "== 2/4 evaluating $CKPT on held-out images (EMA weights)"
+echo "== 2/4 evaluating $CKPT on held-out images"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test" \
     "${EVAL_OPTS[@]}"
 

@@ -85,8 +85,8 @@ class MaskUsageHook(Hook):
                     f'dead{k}', it,
                     f'region {k} is collapsing: its usage is {u:.4f} < '
                     f'{self.min_usage} for {below} iterations (the masks use '
-                    'fewer regions than K; see docs/emergence.md for '
-                    'remedies)')
+                    'fewer regions than K; runs can recover from it: '
+                    'docs/emergence.md)')
         if spatial < self.uniform_std:
             if self._uniform_since is None:
                 self._uniform_since = it

@@ -18,8 +18,8 @@ Table kinds:
 - ``seeds``: one line per spec row: the value of every seed, then the mean
   and standard deviation over seeds (baselines without a seed: one value);
   a row may select by ``method``, ``config``, ``iterations``, ``weights``,
-  ``cfg_options`` (a dict that must match exactly) and name itself with
-  ``label``;
+  ``device`` (each a value or a list of accepted values), ``cfg_options``
+  (a dict that must match exactly) and name itself with ``label``;
 - ``curve``: one line per method and seed, one column per iteration in the
   spec's ``iterations`` list.
 
@@ -70,10 +70,14 @@ def select(rows: List[Dict], metric: str, spec: Dict) -> List[Dict]:
     out = [r for r in rows if r['metric'] == metric]
     for key in SELECT_KEYS:
         if key in spec:
-            want = json.dumps(spec[key], sort_keys=True)
+            # a list (except for the cfg_options dict) means any of them:
+            # one setting measured under two configs or labels
+            choices = (spec[key] if isinstance(spec[key], list) else
+                       [spec[key]])
+            want = {json.dumps(c, sort_keys=True) for c in choices}
             out = [
                 r for r in out
-                if json.dumps(r.get(key), sort_keys=True) == want
+                if json.dumps(r.get(key), sort_keys=True) in want
             ]
     return out
 

@@ -106,3 +106,65 @@ def test_tables_are_generated_from_rows(tmp_path):
                     '<!-- /results -->\n')
     with pytest.raises(ValueError, match='two rows for seed 0'):
         tool.main(args)
+    # a list selects any of its values: one setting under two labels
+    rows.append(dict(rows[0], method='m2', seed=2, value=90.0))
+    (tmp_path / 'd.json').write_text(json.dumps(rows))
+    spec['rows'] = [{'method': ['m', 'm2'], 'iterations': 500,
+                     'label': 'both'}]
+    spec.pop('verdict')
+    page.write_text(f'<!-- results {json.dumps(spec)} -->\n'
+                    '<!-- /results -->\n')
+    assert tool.main(args) == 0
+    assert '| both | 500 | 80.0 | 70.0 | 90.0 | 80.0 | 10.0 |' in (
+        page.read_text())
+
+
+def test_main_job_config_is_the_probe_config_on_the_builtin_data():
+    """The README's main job and the study's probe config on the built-in
+    data are one setting (the study's rows of that config are the main
+    job's evidence): same model, optimisation, schedule and data."""
+    from mmfactdiff.registry import DATASETS
+    main = Config.fromfile(
+        osp.join(REPO_ROOT, 'configs/factdiff/'
+                 'factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py'))
+    study = Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'projects/emergence_study/configs/'
+            'factdiff_probe-unet-k2_1xb32-1k_synthetic-shapes-32x32.py'))
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
+                'randomness'):
+        assert main[key] == study[key], key
+    assert [h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
+            ] == study.custom_hooks
+    for loader in ('train_dataloader', 'val_dataloader'):
+        a, b = main[loader], study[loader]
+        assert a.batch_size == b.batch_size
+        # the main config spells out two defaults the study config leaves
+        da, db = (DATASETS.build(x.dataset) for x in (a, b))
+        assert len(da) == len(db)
+        assert (da.render(3)[0] == db.render(3)[0]).all()
+        assert (da.num_kinds, da.label_mode) == (db.num_kinds, db.label_mode)
+
+
+def test_metafile_reports_the_main_jobs_rows():
+    """The metafile's main-job number is the mean of its result rows (the
+    five seeds at 1,000 iterations, in the test output's percent)."""
+    import statistics
+
+    import yaml
+    with open(osp.join(REPO_ROOT, 'configs/factdiff/metafile.yaml')) as f:
+        models = {m['Name']: m for m in yaml.safe_load(f)['Models']}
+    main = models['factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32']
+    reported = main['Results'][0]['Metrics']['fg IoU']
+    with open(osp.join(REPO_ROOT,
+                       'docs/data/results/synthetic_shapes.json')) as f:
+        rows = json.load(f)
+    values = {
+        r['seed']: r['value']
+        for r in rows if r['metric'] == 'fg_IoU' and r['iterations'] == 1000
+        and r['method'] in ('factorized (probe config)',
+                            'factorized (main job)')
+    }
+    assert sorted(values) == [0, 1, 2, 3, 4]
+    assert reported == pytest.approx(statistics.mean(values.values()),
+                                     abs=0.005)
