@@ -24,17 +24,19 @@ def get_version() -> str:
     return scope['__version__']
 
 
-# Direct needs only; tools/setup_env.sh installs the exact tested pins (and
-# why each exists is in docs/installation.md).
-RUNTIME = [
-    'numpy<2', 'scipy', 'matplotlib', 'prettytable', 'ftfy', 'regex',
-    'opencv-python', 'tqdm'
-]
-MIM = [
-    'mmcv>=2.0.0rc4,<2.2.0', 'mmengine>=0.5.0,<1.0.0',
-    'mmsegmentation>=1.2.0,<1.3.0'
-]
-TESTS = ['pytest', 'pytest-timeout', 'diffusers']
+def parse_requirements(name: str) -> list:
+    """The requirements listed in ``requirements/<name>.txt`` (one per
+    line; blank lines and comments skipped)."""
+    with open(osp.join(HERE, 'requirements', name + '.txt')) as f:
+        lines = (line.split('#', 1)[0].strip() for line in f)
+        return [line for line in lines if line]
+
+
+# Direct needs only (requirements/*.txt); tools/setup_env.sh installs the
+# exact tested pins (and why each exists is in docs/installation.md).
+RUNTIME = parse_requirements('runtime')
+MIM = parse_requirements('mminstall')
+TESTS = parse_requirements('tests')
 
 
 def add_mim_extension() -> None:
