@@ -96,7 +96,10 @@ def load_run_config(work_dir: str):
         raise FileNotFoundError(
             f'{work_dir}: the run config {name} must match exactly one '
             f'config of the repository, found {len(sources)}')
-    return Config.fromfile(dumps[0]), osp.relpath(sources[0], REPO)
+    # reading a config must not import its custom modules: a project's
+    # package is importable only with the repository on sys.path
+    return (Config.fromfile(dumps[0], import_custom_modules=False),
+            osp.relpath(sources[0], REPO))
 
 
 def _flatten(d, prefix=''):
@@ -114,7 +117,8 @@ def config_changes(source: str, dumped) -> Dict:
     """What the run changed in its source config (its ``--cfg-options``),
     as dotted keys, leaving out per-run keys (work dir, seed, ...)."""
     from mmengine.config import Config
-    a = _flatten(Config.fromfile(osp.join(REPO, source)).to_dict())
+    a = _flatten(Config.fromfile(osp.join(REPO, source),
+                                  import_custom_modules=False).to_dict())
     b = _flatten(dumped.to_dict())
 
     def keep(k):

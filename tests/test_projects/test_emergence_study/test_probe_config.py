@@ -168,3 +168,16 @@ def test_metafile_reports_the_main_jobs_rows():
     assert sorted(values) == [0, 1, 2, 3, 4]
     assert reported == pytest.approx(statistics.mean(values.values()),
                                      abs=0.005)
+
+
+def test_docs_tables_are_generated_from_the_current_rows():
+    """Every generated table of the docs matches the result rows (rerun
+    make_tables.py after recording new rows)."""
+    tool = load_tool(TOOLS + 'make_tables.py')
+    pages = [
+        osp.join(REPO_ROOT, p)
+        for p in ('README.md', 'docs/emergence.md',
+                  'configs/factdiff/README.md',
+                  'projects/emergence_study/README.md')
+    ]
+    assert tool.main(pages + ['--check']) == 0
