@@ -2,6 +2,7 @@
 # bisection's data step, and the base of the remedy configs that are
 # measured on the built-in data.
 _base_ = './factdiff_probe-unet-k2_1xb32-1k_simple-shapes-32x32.py'
-train_dataloader = dict(dataset=dict(type='SyntheticShapesDataset'))
-val_dataloader = dict(dataset=dict(type='SyntheticShapesDataset'))
-test_dataloader = dict(dataset=dict(type='SyntheticShapesDataset'))
+dataset_type = 'SyntheticShapesDataset'
+train_dataloader = dict(dataset=dict(type=dataset_type))
+val_dataloader = dict(dataset=dict(type=dataset_type))
+test_dataloader = dict(dataset=dict(type=dataset_type))
