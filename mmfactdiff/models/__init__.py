@@ -5,6 +5,7 @@ from .decoders import DECODING_MODES, ParallelUNetDecoder
 from .layers import (Downsample, SpatialSelfAttention, TimestepEmbedding,
                      TimestepResBlock, TimestepSequential, UNetDecoderTrunk,
                      Upsample, sinusoidal_embedding)
+from .losses import DenoisingMSELoss
 from .schedulers import DDIMNoiseScheduler, DDPMNoiseScheduler
 from .segmentors import FactorizedDiffusionSegmentor
 from .utils import (MASK_SAMPLING_MODES, UNetFeatures, group_norm,
@@ -15,7 +16,7 @@ __all__ = [
     'ParallelUNetDecoder', 'Downsample', 'SpatialSelfAttention',
     'TimestepEmbedding', 'TimestepResBlock', 'TimestepSequential',
     'UNetDecoderTrunk', 'Upsample', 'sinusoidal_embedding',
-    'DDIMNoiseScheduler', 'DDPMNoiseScheduler',
+    'DenoisingMSELoss', 'DDIMNoiseScheduler', 'DDPMNoiseScheduler',
     'FactorizedDiffusionSegmentor', 'MASK_SAMPLING_MODES', 'UNetFeatures',
     'group_norm', 'resize_masks', 'sample_masks'
 ]

@@ -4,20 +4,19 @@ import os.path as osp
 from types import SimpleNamespace
 
 import torch
-from mmengine.logging import MessageHub
 from mmengine.runner import Runner
 
 from mmfactdiff.engine.hooks import MaskUsageHook
 from tiny_configs import tiny_config
 
 
-def _fake_runner(usage, spatial_std=0.2, it=0):
-    model = SimpleNamespace(mask_stats=dict(
-        usage=torch.tensor(usage),
-        entropy=torch.tensor(0.5),
-        spatial_std=torch.tensor(spatial_std)))
-    hub = MessageHub.get_instance(f'test-mask-usage-{id(model)}')
-    return SimpleNamespace(model=model, message_hub=hub, iter=it)
+def _step(hook, usage, spatial_std=0.2, it=0):
+    """One training iteration's call with the log variables of
+    ``FactorizedDiffusionSegmentor.loss``."""
+    outputs = {f'mask/usage_{k}': torch.tensor(u) for k, u in enumerate(usage)}
+    outputs.update({'loss': torch.tensor(1.), 'mask/entropy': torch.tensor(.5),
+                    'mask/spatial_std': torch.tensor(spatial_std)})
+    hook.after_train_iter(SimpleNamespace(iter=it), it, outputs=outputs)
 
 
 def _capture_warnings(monkeypatch):
@@ -32,13 +31,13 @@ def test_mask_usage_hook_logs_and_warns_by_region(monkeypatch):
     msgs = _capture_warnings(monkeypatch)
     hook = MaskUsageHook(min_usage=0.05, patience=3, warn_interval=100)
     for it in range(5):
-        runner = _fake_runner([0.99, 0.01], it=it)
-        hook.after_train_iter(runner, it)
-    assert runner.message_hub.get_scalar('train/mask/usage_1').current() \
-        == torch.tensor(0.01).item()
+        _step(hook, [0.98, 0.01, 0.01], it=it)
     out = '\n'.join(msgs)
     assert 'region 1 is collapsing' in out
+    assert 'region 2 is collapsing' in out
     assert 'region 0' not in out
+    # a model that returns no mask statistics is ignored
+    hook.after_train_iter(SimpleNamespace(iter=9), 9, outputs={'loss': 1.})
 
 
 def test_mask_usage_hook_warns_on_uniform_masks_only_after_patience(
@@ -46,10 +45,10 @@ def test_mask_usage_hook_warns_on_uniform_masks_only_after_patience(
     msgs = _capture_warnings(monkeypatch)
     hook = MaskUsageHook(uniform_std=0.01, patience=10)
     for it in range(5):
-        hook.after_train_iter(_fake_runner([0.5, 0.5], 0.001, it), it)
+        _step(hook, [0.5, 0.5], 0.001, it)
     assert not msgs
     for it in range(5, 12):
-        hook.after_train_iter(_fake_runner([0.5, 0.5], 0.001, it), it)
+        _step(hook, [0.5, 0.5], 0.001, it)
     assert len(msgs) == 1 and 'spatially uniform' in msgs[0]
 
 

@@ -1,22 +1,23 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from typing import Optional, Sequence
+from typing import List, Optional
 
 from mmengine.hooks import Hook
 from mmengine.logging import print_log
 
 from mmfactdiff.registry import HOOKS
-from .hook_utils import regions_below, unwrap_model
+from .hook_utils import regions_below
 
 
 @HOOKS.register_module()
 class MaskUsageHook(Hook):
     """Make region collapse and symmetric masks visible while training.
 
-    After every training iteration it reads the segmentor's
-    ``mask_stats`` (statistics of that step's mask probabilities: the
-    softmax of the mask generator, also when the training masks are hard
-    Gumbel samples, whose entropy is always 0) and logs, to the text log
-    and every visualizer backend (e.g. TensorBoard):
+    After every training iteration it reads the mask statistics that the
+    segmentor's ``loss`` returns as log variables (statistics of that
+    step's mask probabilities: the softmax of the mask generator, also when
+    the training masks are hard Gumbel samples, whose entropy is always 0;
+    mmengine logs them to the text log and every visualizer backend, e.g.
+    TensorBoard):
 
     - ``mask/usage_k``: batch-mean mask of region k (sums to 1 over k);
     - ``mask/entropy``: mean per-pixel entropy of the masks (log K when
@@ -66,17 +67,13 @@ class MaskUsageHook(Hook):
                          batch_idx: int,
                          data_batch: Optional[dict] = None,
                          outputs: Optional[dict] = None) -> None:
-        stats = getattr(unwrap_model(runner), 'mask_stats', None)
-        if not stats:
+        if not outputs or 'mask/entropy' not in outputs:
             return
         it = runner.iter + 1
-        hub = runner.message_hub
-        usage: Sequence[float] = stats['usage'].tolist()
-        for k, u in enumerate(usage):
-            hub.update_scalar(f'train/mask/usage_{k}', u)
-        hub.update_scalar('train/mask/entropy', float(stats['entropy']))
-        spatial = float(stats['spatial_std'])
-        hub.update_scalar('train/mask/spatial_std', spatial)
+        usage: List[float] = []
+        while f'mask/usage_{len(usage)}' in outputs:
+            usage.append(float(outputs[f'mask/usage_{len(usage)}']))
+        spatial = float(outputs['mask/spatial_std'])
 
         for k, u, below in regions_below(self._dead_since, usage,
                                          self.min_usage, it):

@@ -4,6 +4,7 @@ from typing import Optional
 
 from mmengine.hooks import Hook
 
+from mmfactdiff.models.decode_heads import MaskGeneratorHead
 from mmfactdiff.registry import HOOKS
 from .hook_utils import unwrap_model
 
@@ -62,6 +63,6 @@ class TauScheduleHook(Hook):
         model = unwrap_model(runner)
         tau = self.tau_at(runner.iter, runner.max_iters)
         for m in model.modules():
-            if type(m).__name__ == 'MaskGeneratorHead':
+            if isinstance(m, MaskGeneratorHead):
                 m.tau = tau
         runner.message_hub.update_scalar('train/mask/tau', tau)

@@ -1,10 +1,8 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import copy
-import math
 from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
-import torch.nn.functional as F
 from mmengine.config import ConfigDict
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.segmentors.base import BaseSegmentor
@@ -13,7 +11,8 @@ from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
 from mmfactdiff.visualization import region_palette
-from ..utils import UNetFeatures, mask_and_fold, resize_masks
+from ..utils import (UNetFeatures, mask_and_fold, mask_statistics,
+                     resize_masks)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 
@@ -32,7 +31,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
     .. code:: text
 
      loss():     x0 -> add_noise(t ~ U) -> backbone -> decode_head -> masks
-                 -> decoder(feats, masks) -> MSE(eps_hat, eps)   (no labels)
+                 -> decoder(feats, masks) -> loss_denoise(eps_hat, eps)
+                 (no labels; mask statistics returned as log variables)
      predict():  x -> add_noise(test_cfg.t, fixed seed) -> backbone
                  -> decode_head -> softmax -> (avg over draws) -> argmax
                  (the decoder is never run)
@@ -61,11 +61,10 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             the hierarchical model. Defaults to None.
         cond_label_key (str, optional): Metainfo key of the class label for
             class-conditional models. Defaults to None.
-        train_cfg (dict, optional): ``usage_balance_weight`` (default 0,
-            off): weight of ``loss_usage``, the KL divergence of the
-            batch-mean mask from the uniform distribution over regions. A
-            remedy against region collapse; NOT part of the paper, which
-            trains with the denoising loss alone.
+        loss_denoise (dict): Config of the denoising loss, a registered
+            loss module. Defaults to ``dict(type='DenoisingMSELoss')``.
+        train_cfg (dict, optional): Unused (kept for the mmseg signature);
+            must be empty: training options are constructor arguments.
         test_cfg (dict, optional): ``t`` (noise level of the segmentation
             read-out, default 30), ``num_noise_draws`` (masks averaged over
             this many noise draws, default 1), ``noise_seed`` (default 0),
@@ -91,6 +90,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  decode_head: ConfigType,
                  decoder: ConfigType,
                  scheduler: ConfigType = dict(type='DDPMNoiseScheduler'),
+                 loss_denoise: ConfigType = dict(type='DenoisingMSELoss'),
                  sub_mask_head: OptConfigType = None,
                  cond_label_key: Optional[str] = None,
                  train_cfg: OptConfigType = None,
@@ -124,15 +124,19 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         self.scheduler = (
             DIFFUSION_SCHEDULERS.build(scheduler)
             if isinstance(scheduler, dict) else scheduler)
+        self.loss_denoise = MODELS.build(loss_denoise)
         self.cond_label_key = cond_label_key
-        self.train_cfg = ConfigDict(train_cfg or {})
+        if train_cfg:
+            raise ValueError(
+                f'FactorizedDiffusionSegmentor takes no train_cfg options, '
+                f'got {sorted(train_cfg)} (usage_balance_weight was removed: '
+                'it measured worse than training without it, '
+                'projects/emergence_study/history.md); set the loss with '
+                '`loss_denoise`')
+        self.train_cfg = ConfigDict()
         test = copy.deepcopy(DEFAULT_TEST_CFG)
         test.update(test_cfg or {})
         self.test_cfg = ConfigDict(test)
-        #: detached statistics of the last training step's mask
-        #: probabilities (usage, entropy, spatial std), for hooks
-        self.mask_stats: Dict[str, Tensor] = {}
-        self._train_probs: Optional[Tensor] = None
         self.channels_last = channels_last
         if channels_last:
             # converts the 4D parameters; later .to(device) and checkpoint
@@ -227,6 +231,25 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         cond = resize_masks(cond, masks.shape[-2:]).unflatten(0, (b, k1))
         return (masks[:, :, None] * cond).flatten(1, 2)
 
+    def _masks_and_probs(self, feats: UNetFeatures, size: Sequence[int],
+                         sample: bool) -> Tuple[Tensor, Tensor]:
+        """Region masks at ``size`` and the probabilities behind them.
+
+        The probabilities are the generator's softmax even when the masks
+        are hard Gumbel samples (whose entropy is 0 and whose spatial
+        variation comes from the noise): the statistics read them. For a
+        hierarchical model both are the leaves' masks.
+        """
+        logits = self.decode_head(feats)
+        probs = logits.softmax(dim=1)
+        hard = sample and self.training
+        masks = resize_masks(
+            self.decode_head.masks(logits) if hard else probs, size)
+        if self.sub_mask_head is not None:
+            masks = self._leaf_masks(feats, masks)
+            return masks, masks
+        return masks, (resize_masks(probs, size) if hard else masks)
+
     def region_masks(self,
                      feats: UNetFeatures,
                      size: Sequence[int],
@@ -236,19 +259,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         ``sample=True`` uses the heads' training-time sampling
         (``mask_sampling``) when in training mode; ``False`` always softmax.
         """
-        logits = self.decode_head(feats)
-        masks = (self.decode_head.masks(logits)
-                 if sample else logits.softmax(dim=1))
-        masks = resize_masks(masks, size)
-        if self.sub_mask_head is not None:
-            masks = self._leaf_masks(feats, masks)
-        elif sample and self.training:
-            # Statistics of hard (Gumbel) masks say nothing about symmetry
-            # or collapse (entropy 0, spatial variation from the noise), so
-            # the monitoring reads the generator's softmax probabilities.
-            self._train_probs = resize_masks(
-                logits.detach().float().softmax(dim=1), size)
-        return masks
+        return self._masks_and_probs(feats, size, sample)[0]
 
     def denoise(self,
                 x_t: Tensor,
@@ -273,53 +284,64 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         """Denoising loss. Reads no segmentation labels.
 
         Returns:
-            dict: ``loss_denoise`` (epsilon MSE), and ``loss_usage`` when
-            ``train_cfg.usage_balance_weight`` > 0.
+            dict: the denoising loss (key ``loss_denoise.loss_name``) and
+            the mask statistics of :func:`mask_statistics` (log variables:
+            their keys hold no ``'loss'``, so mmengine logs them and passes
+            them to hooks without back-propagating them).
         """
         labels = self._cond_labels(data_samples, inputs.device)
         t = self.scheduler.sample_timesteps(inputs.shape[0], inputs.device)
         noise = torch.randn_like(inputs)
         x_t = self.scheduler.add_noise(inputs, noise, t)
-        self._train_probs = None
-        eps_hat, masks = self.denoise(x_t, t, labels)
-        with torch.no_grad():
-            # the softmax probabilities behind the training masks (the
-            # masks themselves in soft mode and for hierarchical leaves)
-            m = (self._train_probs if self._train_probs is not None else
-                 masks.detach().float())
-            self._train_probs = None
-            self.mask_stats = dict(
-                usage=m.mean(dim=(0, 2, 3)),
-                entropy=-(m.clamp_min(1e-8).log() * m).sum(1).mean(),
-                spatial_std=m.std(dim=(2, 3)).mean())
-        losses = dict(
-            loss_denoise=F.mse_loss(eps_hat.float(), noise.float()))
-        weight = float(self.train_cfg.get('usage_balance_weight', 0.))
-        if weight > 0:
-            usage = masks.float().mean(dim=(0, 2, 3)).clamp_min(1e-8)
-            # KL(usage || uniform) = log K - H(usage): 0 iff all used evenly
-            kl = (usage * usage.log()).sum() + math.log(usage.numel())
-            losses['loss_usage'] = weight * kl
+        feats = self.extract_feat(x_t, t, labels)
+        masks, probs = self._masks_and_probs(
+            feats, x_t.shape[-2:], sample=True)
+        eps_hat = self.decoder(feats, masks)
+        losses = {self.loss_denoise.loss_name: self.loss_denoise(eps_hat, noise)}
+        losses.update(mask_statistics(probs))
         return losses
 
-    def encode_decode(self, inputs: Tensor,
-                      batch_img_metas: List[dict]) -> Tensor:
-        """The segmentation fast path: encoder, middle block and mask
-        generator only, on the image noised to ``test_cfg.t``.
+    def predict_regions(self,
+                        inputs: Tensor,
+                        t: Optional[int] = None,
+                        num_noise_draws: Optional[int] = None,
+                        noise_seed: Optional[int] = None,
+                        labels: Optional[Tensor] = None) -> Tensor:
+        """The one-pass read-out: region probabilities of clean images.
+
+        Encoder, middle block and mask generator(s) only (the decoder is
+        never run), on the images noised to level ``t``. Every caller
+        (``predict``, ``tensor`` mode, the analysis and study tools) goes
+        through this method.
+
+        Args:
+            inputs (Tensor): Preprocessed images (B, C, H, W).
+            t (int, optional): Noise level. Defaults to ``test_cfg.t``.
+            num_noise_draws (int, optional): Masks are averaged over this
+                many noise draws. Defaults to ``test_cfg.num_noise_draws``.
+            noise_seed (int, optional): Seed of the draws' generator, reset
+                at every call (deterministic). Defaults to
+                ``test_cfg.noise_seed``.
+            labels (Tensor, optional): Class labels (B, ) of a
+                class-conditional model.
 
         Returns:
-            Tensor: Soft masks (B, K, H, W) at the input size, averaged over
-            ``test_cfg.num_noise_draws`` noise draws from a generator seeded
-            with ``test_cfg.noise_seed`` at every call (deterministic). Every
-            image of the batch gets the same draws, so its masks do not
-            depend on the batch it is in (same as segmenting it alone).
+            Tensor: Probabilities (B, K, H, W) at the input size (the leaves
+            of a hierarchical model). Every image of the batch gets the same
+            draws, so its masks do not depend on the batch it is in.
         """
-        t = int(self.test_cfg.t)
-        labels = self._cond_labels(batch_img_metas, inputs.device)
-        gen = torch.Generator().manual_seed(int(self.test_cfg.noise_seed))
-        draws = int(self.test_cfg.num_noise_draws)
+        cfg = self.test_cfg
+        t = int(cfg.t if t is None else t)
+        draws = int(cfg.num_noise_draws
+                    if num_noise_draws is None else num_noise_draws)
+        seed = int(cfg.noise_seed if noise_seed is None else noise_seed)
         if draws < 1:
-            raise ValueError('test_cfg.num_noise_draws must be >= 1')
+            raise ValueError(f'num_noise_draws must be >= 1, got {draws}')
+        if not 0 <= t < len(self.scheduler):
+            raise ValueError(
+                f'read-out noise level t={t} is outside the scheduler\'s '
+                f'[0, {len(self.scheduler)})')
+        gen = torch.Generator().manual_seed(seed)
         masks = 0.
         for _ in range(draws):
             # one (C, H, W) draw shared by the batch: drawing (B, C, H, W)
@@ -330,6 +352,13 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             masks = masks + self.region_masks(
                 feats, inputs.shape[-2:], sample=False)
         return masks / draws
+
+    def encode_decode(self, inputs: Tensor,
+                      batch_img_metas: List[dict]) -> Tensor:
+        """Soft masks (B, K, H, W) of :meth:`predict_regions` at the
+        ``test_cfg`` settings, class labels read from the metas."""
+        labels = self._cond_labels(batch_img_metas, inputs.device)
+        return self.predict_regions(inputs, labels=labels)
 
     def _forward(self,
                  inputs: Tensor,

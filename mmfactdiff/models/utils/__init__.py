@@ -1,10 +1,11 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, mask_and_fold,
-                       resize_masks, sample_masks)
+                       mask_statistics, resize_masks, sample_masks)
 from .norm import group_norm
 from .unet_features import UNetFeatures
 
 __all__ = [
     'MASK_RESIZE_MODES', 'MASK_SAMPLING_MODES', 'mask_and_fold',
-    'resize_masks', 'sample_masks', 'group_norm', 'UNetFeatures'
+    'mask_statistics', 'resize_masks', 'sample_masks', 'group_norm',
+    'UNetFeatures'
 ]

@@ -102,3 +102,24 @@ def sample_masks(logits: Tensor,
     hard = F.one_hot(y.argmax(dim=1), logits.shape[1]).permute(0, 3, 1,
                                                                2).to(soft)
     return hard + soft - soft.detach()
+
+
+def mask_statistics(probs: Tensor) -> dict:
+    """Statistics of mask probabilities (B, K, H, W), as log variables.
+
+    Returned by the segmentor's ``loss`` beside the loss (keys without
+    ``'loss'``: mmengine logs them, passes them to hooks as ``outputs`` and
+    does not back-propagate them).
+
+    Returns:
+        dict: ``mask/usage_k`` (batch-mean mask of region k; the usages sum
+        to 1), ``mask/entropy`` (mean per-pixel entropy: log K when
+        uniform, 0 when one-hot) and ``mask/spatial_std`` (mean over images
+        and regions of the std over pixels; 0 when the masks ignore the
+        image).
+    """
+    p = probs.detach().float()
+    stats = {f'mask/usage_{k}': u for k, u in enumerate(p.mean(dim=(0, 2, 3)))}
+    stats['mask/entropy'] = -(p.clamp_min(1e-8).log() * p).sum(1).mean()
+    stats['mask/spatial_std'] = p.std(dim=(2, 3)).mean()
+    return stats

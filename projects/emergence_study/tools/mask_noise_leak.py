@@ -19,6 +19,10 @@ how much of the masks' variation is explained by the noise draw:
   R of a mask that ignores the noise is about ``sqrt(C / N)`` (printed as
   ``chance_r``).
 
+It deliberately reads below the segmentor's read-out
+(``predict_regions`` averages probabilities over draws shared by the
+batch; this tool needs each draw's logits and its per-image noise).
+
 It reads the config's validation images (no labels) and a checkpoint of
 ``tools/train.py`` (``--weights ema`` or ``raw``, as ``tools/sample.py``),
 loaded strictly::

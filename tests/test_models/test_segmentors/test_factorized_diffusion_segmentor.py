@@ -35,14 +35,22 @@ def test_loss_reads_no_labels_and_reaches_mask_generator():
     with_labels = model.loss(x, labelled)
     torch.manual_seed(3)
     without = model.loss(x, unlabelled)
-    assert set(without) == {'loss_denoise'}
+    # one loss; the rest are log variables (no 'loss' in their keys)
+    assert [k for k in without if 'loss' in k] == ['loss_denoise']
+    assert set(without) == {
+        'loss_denoise', 'mask/usage_0', 'mask/usage_1', 'mask/usage_2',
+        'mask/entropy', 'mask/spatial_std'
+    }
     assert torch.equal(with_labels['loss_denoise'], without['loss_denoise'])
-    without['loss_denoise'].backward()
+    loss, log_vars = model.parse_losses(without)
+    assert torch.equal(loss, without['loss_denoise'])
+    assert 'mask/entropy' in log_vars
+    loss.backward()
     grad = model.decode_head.conv_seg.weight.grad
     assert grad is not None and grad.abs().sum() > 0
-    usage = model.mask_stats['usage']
-    assert usage.shape == (3, ) and torch.isclose(usage.sum(),
-                                                  torch.tensor(1.))
+    usage = torch.stack([without[f'mask/usage_{k}'] for k in range(3)])
+    assert not usage.requires_grad
+    assert torch.isclose(usage.sum(), torch.tensor(1.))
 
 
 def test_predict_never_runs_the_decoder_and_is_deterministic():
@@ -63,6 +71,37 @@ def test_predict_never_runs_the_decoder_and_is_deterministic():
         assert soft.shape == (3, 16, 16)
         assert torch.allclose(soft.sum(0), torch.ones(16, 16), atol=1e-5)
         assert torch.equal(soft.argmax(0), a.pred_sem_seg.data[0])
+
+
+def test_predict_regions_is_the_read_out():
+    """The one read-out, pinned against its definition: the image noised
+    to t with draws from a generator seeded at every call, encoder and mask
+    generator, softmax, averaged over the draws; ``tensor`` mode and
+    ``predict`` return exactly that."""
+    model = _model().eval()
+    x = torch.randn(2, 3, 16, 16)
+    with torch.no_grad():
+        out = model.predict_regions(x, t=20, num_noise_draws=2, noise_seed=5)
+        gen = torch.Generator().manual_seed(5)
+        expected = 0.
+        for _ in range(2):
+            noise = torch.randn(x.shape[1:], generator=gen).expand_as(x)
+            feats = model.backbone(
+                model.scheduler.add_noise(x, noise, 20), 20, None)
+            expected = expected + model.decode_head(feats).softmax(1)
+        torch.testing.assert_close(out, expected / 2)
+        # the test_cfg settings are the defaults of the same method
+        model.test_cfg.update(t=20, num_noise_draws=2, noise_seed=5)
+        torch.testing.assert_close(model(x, _samples(), mode='tensor'), out)
+        preds = model.predict(x, _samples())
+        torch.testing.assert_close(
+            torch.stack([p.seg_logits.data for p in preds]), out)
+        # an image's regions do not depend on its batch
+        torch.testing.assert_close(model.predict_regions(x[1:]), out[1:])
+    with pytest.raises(ValueError, match='noise level t=100'):
+        model.predict_regions(x, t=100)
+    with pytest.raises(ValueError, match='num_noise_draws'):
+        model.predict_regions(x, num_noise_draws=0)
 
 
 def test_noise_draws_and_level_are_used():
@@ -162,7 +201,7 @@ def test_class_conditional_model():
         model.sample(2, num_steps=2)
 
 
-def test_mask_stats_read_probabilities_not_hard_samples():
+def test_mask_statistics_read_probabilities_not_hard_samples():
     """In gumbel mode the statistics come from the softmax, so symmetric
     (uniform) probabilities are visible although every sample is one-hot."""
     model = _model(decode_head=dict(mask_sampling='gumbel',
@@ -171,18 +210,18 @@ def test_mask_stats_read_probabilities_not_hard_samples():
     with torch.no_grad():  # symmetric point: the same logit everywhere
         model.decode_head.conv_seg.weight.zero_()
         model.decode_head.conv_seg.bias.zero_()
-    model.loss(torch.randn(2, 3, 16, 16), _samples())
-    stats = model.mask_stats
+    stats = model.loss(torch.randn(2, 3, 16, 16), _samples())
     k = model.decode_head.num_classes
-    assert stats['entropy'] == pytest.approx(float(torch.log(torch.tensor(
-        float(k)))), rel=1e-5)
-    assert stats['spatial_std'] == pytest.approx(0., abs=1e-6)
-    torch.testing.assert_close(stats['usage'], torch.full((k, ), 1. / k))
+    assert stats['mask/entropy'] == pytest.approx(float(torch.log(
+        torch.tensor(float(k)))), rel=1e-5)
+    assert stats['mask/spatial_std'] == pytest.approx(0., abs=1e-6)
+    usage = torch.stack([stats[f'mask/usage_{i}'] for i in range(k)])
+    torch.testing.assert_close(usage, torch.full((k, ), 1. / k))
     # in soft mode probabilities and masks are the same thing
     soft = _model()
     soft.train()
-    soft.loss(torch.randn(2, 3, 16, 16), _samples())
-    assert 0 < soft.mask_stats['entropy'] <= float(
+    stats = soft.loss(torch.randn(2, 3, 16, 16), _samples())
+    assert 0 < stats['mask/entropy'] <= float(
         torch.log(torch.tensor(3.))) + 1e-6
 
 
