@@ -12,16 +12,17 @@ block = dict(
     use_scale_shift_norm=False,
     emb_act=False,
     zero_init_residual=False)
-# the two U-Net halves (mask generator and decoder trunk): no attention,
-# nearest upsampling without a conv, output blocks as wide as their skip
-half = dict(
-    channels=32,
-    channel_mults=(1, 2, 2),
-    attention_strides=(),
-    conv_resample=False,
-    block_width='skip',
-    **block)
 model = dict(
+    # the U-Net output half of the mask generator and the decoder: no
+    # attention, nearest upsampling without a conv, output blocks as wide
+    # as their skip
+    trunk=dict(
+        channels=32,
+        channel_mults=(1, 2, 2),
+        attention_strides=(),
+        conv_resample=False,
+        block_width='skip',
+        **block),
     backbone=dict(
         mid_attention=False,
         num_mid_res_blocks=1,
@@ -35,7 +36,6 @@ model = dict(
         tau=1.0,
         gumbel_noise_stride=1,
         seg_kernel_size=3,
-        init_cfg=None,
-        **half),
+        init_cfg=None),
     # output conv not zero-initialised; masks resized bilinearly
-    decoder=dict(zero_init_out=False, mask_resize='bilinear', **half))
+    decoder=dict(zero_init_out=False, mask_resize='bilinear'))

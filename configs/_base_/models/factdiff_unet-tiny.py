@@ -6,11 +6,6 @@ num_regions = 2
 base_channels = 32
 channel_mults = (1, 2, 2)
 attention_strides = ()
-unet = dict(
-    channels=base_channels,
-    channel_mults=channel_mults,
-    attention_strides=attention_strides,
-    num_heads=4)
 model = dict(
     data_preprocessor=dict(size=(32, 32)),
     backbone=dict(
@@ -18,6 +13,9 @@ model = dict(
         channel_mults=channel_mults,
         num_res_blocks=1,
         attention_strides=attention_strides),
-    decode_head=dict(num_classes=num_regions, **unet),
-    decoder=dict(**unet),
+    trunk=dict(
+        channels=base_channels,
+        channel_mults=channel_mults,
+        attention_strides=attention_strides),
+    decode_head=dict(num_classes=num_regions),
     test_cfg=dict(img_size=32))

@@ -1,15 +1,11 @@
 # Factorized diffusion U-Net (ADM layout) for 64x64 images, K = 3 regions.
-# The mask generator and decoder read the encoder's feature widths and
-# strides automatically (FactorizedDiffusionSegmentor fills them in).
+# The mask generator and decoder are built from one U-Net output half
+# (`trunk`) and read the encoder's feature widths and strides
+# automatically (FactorizedDiffusionSegmentor fills both in).
 num_regions = 3
 base_channels = 128
 channel_mults = (1, 2, 3, 4)
 attention_strides = (4, 8)  # 16x16 and 8x8 at 64x64
-unet = dict(
-    channels=base_channels,
-    channel_mults=channel_mults,
-    attention_strides=attention_strides,
-    num_heads=4)
 data_preprocessor = dict(
     type='SegDataPreProcessor',
     mean=[127.5, 127.5, 127.5],  # images to [-1, 1]
@@ -32,13 +28,17 @@ model = dict(
         dropout=0.,
         use_scale_shift_norm=True,
         with_cp=False),
+    trunk=dict(
+        channels=base_channels,
+        channel_mults=channel_mults,
+        attention_strides=attention_strides,
+        num_heads=4),
     decode_head=dict(
         type='MaskGeneratorHead',
         num_classes=num_regions,
         mask_sampling='soft',
-        tau=1.0,
-        **unet),
-    decoder=dict(type='ParallelUNetDecoder', mode='masked_skips', **unet),
+        tau=1.0),
+    decoder=dict(type='ParallelUNetDecoder', mode='masked_skips'),
     scheduler=dict(
         type='DDPMNoiseScheduler',
         num_train_timesteps=1000,

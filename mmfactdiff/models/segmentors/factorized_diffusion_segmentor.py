@@ -15,6 +15,11 @@ from ..utils import (UNetFeatures, mask_and_fold, mask_statistics,
                      resize_masks)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
+#: settings of the U-Net output half that the mask generator(s) and the
+#: decoder share, stated once in ``trunk``
+TRUNK_KEYS = ('channels', 'channel_mults', 'attention_strides', 'num_heads',
+              'num_head_channels', 'use_scale_shift_norm', 'conv_resample',
+              'num_groups', 'emb_act', 'zero_init_residual', 'block_width')
 
 
 @MODELS.register_module()
@@ -57,6 +62,14 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             likewise, plus ``num_regions``.
         scheduler (dict): Noise scheduler config, from
             ``DIFFUSION_SCHEDULERS``. Defaults to a linear DDPM, T=1000.
+        trunk (dict, optional): The U-Net output half (the trunk) that the
+            mask generator(s) and the decoder are built from, stated once:
+            any of ``TRUNK_KEYS`` (``channels``, ``channel_mults``,
+            ``attention_strides``, ``num_groups``, ...), copied into the
+            ``decode_head``, ``sub_mask_head`` and ``decoder`` configs. A key
+            goes either here or in the parts, not both (an error names it),
+            so ``--cfg-options model.trunk.channels=64`` changes every half.
+            Defaults to None.
         sub_mask_head (dict, optional): Level-2 mask generator config for
             the hierarchical model. Defaults to None.
         cond_label_key (str, optional): Metainfo key of the class label for
@@ -91,6 +104,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  decoder: ConfigType,
                  scheduler: ConfigType = dict(type='DDPMNoiseScheduler'),
                  loss_denoise: ConfigType = dict(type='DenoisingMSELoss'),
+                 trunk: OptConfigType = None,
                  sub_mask_head: OptConfigType = None,
                  cond_label_key: Optional[str] = None,
                  train_cfg: OptConfigType = None,
@@ -102,6 +116,11 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  channels_last: bool = False) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        self._trunk = dict(trunk or {})
+        unknown = sorted(set(self._trunk) - set(TRUNK_KEYS))
+        if unknown:
+            raise ValueError(f'trunk: unknown keys {unknown}; allowed: '
+                             f'{list(TRUNK_KEYS)}')
         if with_cp is not None:
             backbone, decode_head, decoder = (
                 dict(cfg, with_cp=with_cp)
@@ -144,9 +163,16 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             self.to(memory_format=torch.channels_last)
 
     def _fill(self, cfg: ConfigType) -> ConfigDict:
-        """Fill a head/decoder config's input description from the
-        backbone."""
+        """Fill a head/decoder config with the trunk settings and its input
+        description from the backbone."""
         cfg = ConfigDict(copy.deepcopy(cfg))
+        both = sorted(set(self._trunk) & set(cfg))
+        if both:
+            raise ValueError(
+                f'{both} set both in trunk and in the {cfg.get("type")} '
+                'config: state each trunk setting once (in trunk, or in '
+                'every part)')
+        cfg.update(copy.deepcopy(self._trunk))
         for key, attr in (('in_channels', 'out_channels'),
                           ('in_strides', 'out_strides'),
                           ('emb_channels', 'embedding_channels')):

@@ -1,4 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
+import copy
+
 import pytest
 import torch
 from mmengine.optim import OptimWrapper
@@ -269,3 +271,30 @@ def test_loss_is_the_papers_single_pass():
     assert len(rec['noised']) == 1 and len(rec['encoded']) == 1
     assert rec['head'][0] is rec['decoder'][0] is rec['encoded'][0][1]
     assert loss.requires_grad
+
+
+def test_trunk_is_stated_once_and_fills_every_half():
+    """``trunk`` builds the same model as the same keys in every part."""
+    shared = dict(channels=8, channel_mults=(1, 2), attention_strides=(2, ),
+                  num_heads=2, num_groups=4, block_width='skip')
+    per_part = tiny_segmentor(num_regions=2)
+    for part in ('decode_head', 'decoder'):
+        per_part[part] = dict(per_part[part], **shared)
+    per_part['sub_mask_head'] = dict(
+        type='MaskGeneratorHead', num_classes=2, **shared)
+    cfg = copy.deepcopy(per_part)
+    for part in ('decode_head', 'decoder', 'sub_mask_head'):
+        cfg[part] = {k: v for k, v in cfg[part].items() if k not in shared}
+    cfg['trunk'] = shared
+    model, expected = MODELS.build(cfg), MODELS.build(per_part)
+    assert repr(model) == repr(expected)
+    # 'skip' widths differ from the default 'level' ones: trunk was used
+    default = MODELS.build(tiny_segmentor(num_regions=2))
+    assert repr(model.decoder) != repr(default.decoder)
+    assert repr(model.decode_head) != repr(default.decode_head)
+    # a key in both places is ambiguous: it is refused, named
+    clash = dict(cfg, decoder=dict(cfg['decoder'], num_groups=2))
+    with pytest.raises(ValueError, match='num_groups'):
+        MODELS.build(clash)
+    with pytest.raises(ValueError, match='unknown keys'):
+        MODELS.build(dict(cfg, trunk=dict(shared, width=3)))
