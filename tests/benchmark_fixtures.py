@@ -23,7 +23,7 @@ VOC_PALETTE = [0, 0, 0, 128, 0, 0, 0, 128, 0, 128, 128, 0, 0, 0, 128] + \
 # Shrinks configs/_base_/models/factdiff_unet.py (ADM 64x64) to a few
 # thousand parameters; inputs stay 64x64.
 TINY_64 = {}
-for _part in ('backbone', 'decode_head', 'decoder'):
+for _part in ('backbone', 'trunk'):
     _width = 'base_channels' if _part == 'backbone' else 'channels'
     TINY_64.update({
         f'model.{_part}.{_width}': 8,

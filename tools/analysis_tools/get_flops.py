@@ -34,6 +34,8 @@ import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from torch import Tensor
 
+from mmfactdiff.models.decoders import ConcatMasksUNetDecoder
+
 PATHS = ('full', 'fast', 'plain', 'ddpmseg')
 #: DDPM-seg's timesteps (ddpm-segmentation ``steps=[50, 150, 250]``, of
 #: T = 1000; scaled to the model's T)
@@ -74,11 +76,11 @@ class ForwardPath(nn.Module):
         super().__init__()
         if path not in PATHS:
             raise ValueError(f'path must be one of {PATHS}, got {path!r}')
-        if path in ('plain', 'ddpmseg') and \
-                model.decoder.mode == 'concat_masks':
-            raise ValueError("a plain U-Net cannot be cut from a "
-                             "'concat_masks' decoder (its blocks expect the "
-                             'masks); use a masked_skips config')
+        if path in ('plain', 'ddpmseg') and isinstance(
+                model.decoder, ConcatMasksUNetDecoder):
+            raise ValueError('a plain U-Net cannot be cut from a '
+                             'ConcatMasksUNetDecoder (its blocks expect the '
+                             'masks); use a ParallelUNetDecoder config')
         self.model = model
         self.path = path
         num_t = model.scheduler.num_train_timesteps

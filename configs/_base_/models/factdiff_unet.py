@@ -38,7 +38,7 @@ model = dict(
         num_classes=num_regions,
         mask_sampling='soft',
         tau=1.0),
-    decoder=dict(type='ParallelUNetDecoder', mode='masked_skips'),
+    decoder=dict(type='ParallelUNetDecoder'),
     scheduler=dict(
         type='DDPMNoiseScheduler',
         num_train_timesteps=1000,

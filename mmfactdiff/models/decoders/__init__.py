@@ -1,4 +1,9 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from .parallel_unet_decoder import DECODING_MODES, ParallelUNetDecoder
+from .concat_masks_unet_decoder import ConcatMasksUNetDecoder
+from .masked_features_unet_decoder import MaskedFeaturesUNetDecoder
+from .parallel_unet_decoder import ParallelUNetDecoder
 
-__all__ = ['DECODING_MODES', 'ParallelUNetDecoder']
+__all__ = [
+    'ConcatMasksUNetDecoder', 'MaskedFeaturesUNetDecoder',
+    'ParallelUNetDecoder'
+]

@@ -8,12 +8,7 @@ from torch import Tensor
 
 from mmfactdiff.registry import MODELS
 from ..layers import UNetDecoderTrunk
-from ..utils import (MASK_RESIZE_MODES, group_norm, mask_and_fold,
-                     resize_masks)
-
-DECODING_MODES = ('masked_skips', 'concat_masks', 'masked_features',
-                  'unshared')
-
+from ..utils import MASK_RESIZE_MODES, group_norm, resize_masks
 
 @MODELS.register_module()
 class ParallelUNetDecoder(BaseModule):
@@ -25,14 +20,19 @@ class ParallelUNetDecoder(BaseModule):
     passes are one pass over a batch of B*K samples, numerically the same as
     K separate passes with the same weights.
 
-    ``mode`` selects the paper's decoding ablations (Table 6):
+    This is the paper's decoder (Table 6 d). Its decoding ablations are
+    small subclasses or a switch:
 
-    - ``'masked_skips'`` (d, default): shared weights, masked skips.
-    - ``'concat_masks'`` (a): one pass of one decoder; the K masks are
-      concatenated to every block's input; no per-region outputs.
-    - ``'masked_features'`` (b): shared weights; skips unmasked, ``h_mid``
-      and every output block's features multiplied by ``m_k``.
-    - ``'unshared'`` (c): K decoders with their own weights, masked skips.
+    - :class:`ConcatMasksUNetDecoder` (a): one pass of one decoder; the K
+      masks are concatenated to every block's input.
+    - :class:`MaskedFeaturesUNetDecoder` (b): shared weights; skips
+      unmasked, ``h_mid`` and every output block's features multiplied by
+      ``m_k``.
+    - ``share_weights=False`` (c): K decoders with their own weights,
+      masked skips.
+
+    Subclasses change how one pass decodes its region
+    (:meth:`_region_pass`) or the whole forward.
 
     Args:
         in_channels (Sequence[int]): Widths of the encoder features, skips
@@ -42,9 +42,12 @@ class ParallelUNetDecoder(BaseModule):
         channel_mults (Sequence[int]): Width multiplier per level.
             Defaults to (1, 2, 2, 2).
         out_channels (int): Output channels (the image's). Defaults to 3.
-        mode (str): Decoding scheme, see above. Defaults to 'masked_skips'.
-        num_regions (int, optional): K; required by ``'concat_masks'`` and
-            ``'unshared'``. Defaults to None.
+        num_regions (int, optional): K; the segmentor fills it in. Required
+            by ``share_weights=False`` and :class:`ConcatMasksUNetDecoder`.
+            Defaults to None.
+        share_weights (bool): One decoder for all regions (the paper);
+            False builds K decoders with their own weights (Table 6 c).
+            Defaults to True.
         attention_strides (Sequence[int]): Strides with self-attention.
             Defaults to (16, ).
         emb_channels (int, optional): Timestep embedding width.
@@ -79,8 +82,8 @@ class ParallelUNetDecoder(BaseModule):
                  channels: int = 128,
                  channel_mults: Sequence[int] = (1, 2, 2, 2),
                  out_channels: int = 3,
-                 mode: str = 'masked_skips',
                  num_regions: Optional[int] = None,
+                 share_weights: bool = True,
                  attention_strides: Sequence[int] = (16, ),
                  emb_channels: Optional[int] = None,
                  num_heads: int = 4,
@@ -101,15 +104,14 @@ class ParallelUNetDecoder(BaseModule):
             raise ValueError('ParallelUNetDecoder needs in_channels and '
                              'in_strides (FactorizedDiffusionSegmentor fills '
                              'them in from its backbone)')
-        if mode not in DECODING_MODES:
-            raise ValueError(f'mode must be one of {DECODING_MODES}, got '
-                             f'{mode!r}')
-        if mode in ('concat_masks', 'unshared') and not num_regions:
-            raise ValueError(f"mode '{mode}' needs num_regions")
+        if not share_weights and not num_regions:
+            raise ValueError(f'{type(self).__name__}: share_weights=False '
+                             'builds one decoder per region and needs '
+                             'num_regions')
         if mask_resize not in MASK_RESIZE_MODES:
             raise ValueError(f'mask_resize must be one of {MASK_RESIZE_MODES}'
                              f', got {mask_resize!r}')
-        self.mode = mode
+        self.share_weights = share_weights
         self.mask_resize = mask_resize
         self.num_regions = num_regions
         self.emb_channels = emb_channels
@@ -130,8 +132,7 @@ class ParallelUNetDecoder(BaseModule):
                 use_scale_shift_norm=use_scale_shift_norm,
                 conv_resample=conv_resample,
                 num_groups=num_groups,
-                extra_in_channels=num_regions
-                if mode == 'concat_masks' else 0,
+                extra_in_channels=self._extra_in_channels(num_regions),
                 emb_act=emb_act,
                 zero_init_residual=zero_init_residual,
                 block_width=block_width,
@@ -145,8 +146,12 @@ class ParallelUNetDecoder(BaseModule):
                 nn.init.zeros_(out[-1].bias)
             return nn.ModuleDict(dict(trunk=trunk, out=out))
 
-        n = num_regions if mode == 'unshared' else 1
+        n = 1 if share_weights else num_regions
         self.decoders = nn.ModuleList([build() for _ in range(n)])
+
+    def _extra_in_channels(self, num_regions: Optional[int]) -> int:
+        """Channels concatenated to every block's input (none here)."""
+        return 0
 
     def _run(self, idx: int, skips: Sequence[Tensor], mid: Tensor,
              emb: Optional[Tensor], **kwargs) -> Tensor:
@@ -161,6 +166,16 @@ class ParallelUNetDecoder(BaseModule):
         return list(feats[:-1]), feats[-1], (emb if self.emb_channels else
                                              None)
 
+    def _region_pass(self, idx: int, skips: Sequence[Tensor], mid: Tensor,
+                     emb: Optional[Tensor], mask: Tensor) -> Tensor:
+        """One pass of decoder ``idx`` for the region whose mask (N, 1, H, W)
+        is ``mask``: here the skips are masked (the paper)."""
+        skips = [
+            s * resize_masks(mask, s.shape[-2:], self.mask_resize)
+            for s in skips
+        ]
+        return self._run(idx, skips, mid, emb)
+
     def forward_region(self,
                        feats: Sequence[Tensor],
                        mask: Tensor,
@@ -173,22 +188,14 @@ class ParallelUNetDecoder(BaseModule):
             mask (Tensor): The region's mask (B, 1, H, W).
             emb (Tensor, optional): Embedding; default ``feats.emb``.
             region (int): Region index (selects the decoder when
-                ``mode='unshared'``). Defaults to 0.
+                ``share_weights=False``). Defaults to 0.
 
         Returns:
             Tensor: (B, C, H, W).
         """
-        if self.mode == 'concat_masks':
-            raise ValueError("mode 'concat_masks' has no per-region outputs")
         skips, mid, emb = self._split(feats, emb)
-        idx = region if self.mode == 'unshared' else 0
-        if self.mode == 'masked_features':
-            return self._run(idx, skips, mid, emb, feature_mask=mask)
-        skips = [
-            s * resize_masks(mask, s.shape[-2:], self.mask_resize)
-            for s in skips
-        ]
-        return self._run(idx, skips, mid, emb)
+        idx = 0 if self.share_weights else region
+        return self._region_pass(idx, skips, mid, emb, mask)
 
     def forward_regions(self,
                         feats: Sequence[Tensor],
@@ -201,10 +208,8 @@ class ParallelUNetDecoder(BaseModule):
             masks (Tensor): Region masks (B, K, H, W).
             emb (Tensor, optional): Embedding; default ``feats.emb``.
         """
-        if self.mode == 'concat_masks':
-            raise ValueError("mode 'concat_masks' has no per-region outputs")
         b, k = masks.shape[:2]
-        if self.mode == 'unshared':
+        if not self.share_weights:
             if k != self.num_regions:
                 raise ValueError(f'built for {self.num_regions} regions, got '
                                  f'{k} masks')
@@ -219,13 +224,9 @@ class ParallelUNetDecoder(BaseModule):
             # (B, ...) -> (B*K, ...), sample-major like flatten(0, 1)
             return x.repeat_interleave(k, dim=0)
 
-        emb_f = None if emb is None else fold(emb)
-        if self.mode == 'masked_features':
-            out = self._run(0, [fold(s) for s in skips], fold(mid), emb_f,
-                            feature_mask=masks.flatten(0, 1)[:, None])
-        else:
-            out = self._run(0, mask_and_fold(skips, masks, self.mask_resize),
-                            fold(mid), emb_f)
+        out = self._region_pass(0, [fold(s) for s in skips], fold(mid),
+                                None if emb is None else fold(emb),
+                                masks.flatten(0, 1)[:, None])
         return out.unflatten(0, (b, k))
 
     def forward(self,
@@ -240,9 +241,6 @@ class ParallelUNetDecoder(BaseModule):
             masks (Tensor): Region masks (B, K, H, W), summing to one.
             emb (Tensor, optional): Embedding; default ``feats.emb``.
         """
-        if self.mode == 'concat_masks':
-            skips, mid, emb = self._split(feats, emb)
-            return self._run(0, skips, mid, emb, extra=masks)
         eps = self.forward_regions(feats, masks, emb)
         m = resize_masks(masks, eps.shape[-2:])
         return (m[:, :, None] * eps).sum(dim=1)

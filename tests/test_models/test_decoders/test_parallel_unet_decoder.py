@@ -33,26 +33,34 @@ def _n_params(m):
     return sum(p.numel() for p in m.parameters())
 
 
-@pytest.mark.parametrize('mode', ['masked_skips', 'masked_features'])
-def test_parameter_count_does_not_depend_on_k(mode):
+# the paper's decoder and its ablations (Table 6 d, b, c)
+VARIANTS = {
+    'masked_skips': dict(),
+    'masked_features': dict(type='MaskedFeaturesUNetDecoder'),
+    'unshared': dict(share_weights=False),
+}
+
+
+@pytest.mark.parametrize('variant', ['masked_skips', 'masked_features'])
+def test_parameter_count_does_not_depend_on_k(variant):
     enc = MODELS.build(tiny_backbone())
-    counts = {_n_params(_decoder(enc, mode=mode, num_regions=k))
+    counts = {_n_params(_decoder(enc, num_regions=k, **VARIANTS[variant]))
               for k in (1, 2, 5)}
     assert len(counts) == 1
 
 
 def test_unshared_decoders_grow_with_k():
     enc = MODELS.build(tiny_backbone())
-    one = _n_params(_decoder(enc, mode='masked_skips'))
-    assert _n_params(_decoder(enc, mode='unshared', num_regions=3)) == 3 * one
+    one = _n_params(_decoder(enc))
+    assert _n_params(_decoder(enc, share_weights=False,
+                              num_regions=3)) == 3 * one
 
 
-@pytest.mark.parametrize('mode', ['masked_skips', 'masked_features',
-                                  'unshared'])
-def test_batched_decoding_equals_k_looped_passes(mode):
+@pytest.mark.parametrize('variant', sorted(VARIANTS))
+def test_batched_decoding_equals_k_looped_passes(variant):
     torch.manual_seed(1)
     enc = MODELS.build(tiny_backbone())
-    dec = _decoder(enc, mode=mode, num_regions=3)
+    dec = _decoder(enc, num_regions=3, **VARIANTS[variant])
     feats, masks = _inputs(enc, 3)
     batched = dec.forward_regions(feats, masks)
     looped = torch.stack([
@@ -88,9 +96,19 @@ def test_region_outputs_only_see_their_masked_skips():
     assert not torch.allclose(out[:, 1], out2[:, 1], atol=1e-3)
 
 
-def test_concat_masks_mode():
+def test_masked_features_differs_from_masked_skips():
+    """Same weights, different decoding: the variants are not aliases."""
     enc = MODELS.build(tiny_backbone())
-    dec = _decoder(enc, mode='concat_masks', num_regions=3)
+    skips = _decoder(enc, num_regions=2)
+    feats = _decoder(enc, num_regions=2, type='MaskedFeaturesUNetDecoder')
+    feats.load_state_dict(skips.state_dict())
+    f, masks = _inputs(enc, 2)
+    assert not torch.allclose(skips(f, masks), feats(f, masks), atol=1e-4)
+
+
+def test_concat_masks_decoder():
+    enc = MODELS.build(tiny_backbone())
+    dec = _decoder(enc, type='ConcatMasksUNetDecoder', num_regions=3)
     feats, masks = _inputs(enc, 3)
     out = dec(feats, masks)
     assert out.shape == (2, 3, 16, 16)
@@ -99,12 +117,15 @@ def test_concat_masks_mode():
         dec.forward_regions(feats, masks)
 
 
-def test_bad_mode_is_rejected():
+def test_variants_without_their_region_count_are_rejected():
     enc = MODELS.build(tiny_backbone())
-    with pytest.raises(ValueError, match='mode must be one of'):
-        _decoder(enc, mode='nope')
     with pytest.raises(ValueError, match='num_regions'):
-        _decoder(enc, mode='unshared')
+        _decoder(enc, share_weights=False)
+    with pytest.raises(ValueError, match='num_regions'):
+        _decoder(enc, type='ConcatMasksUNetDecoder')
+    with pytest.raises(ValueError, match='share_weights'):
+        _decoder(enc, type='ConcatMasksUNetDecoder', num_regions=2,
+                 share_weights=False)
 
 
 def test_output_init_and_bilinear_mask_resize():
