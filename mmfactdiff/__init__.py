@@ -35,9 +35,10 @@ import mmseg  # noqa: E402
 
 _check_version('mmsegmentation', mmseg.__version__, MMSEG_MIN, MMSEG_MAX)
 
-from .utils.torch_compat import allow_mmengine_checkpoints  # noqa: E402
+from .utils.safe_loading import register_safe_local_loader  # noqa: E402
 
-allow_mmengine_checkpoints()
+# local checkpoint files load through the package's safe loader
+register_safe_local_loader()
 
 from . import apis, datasets, engine, evaluation, models, visualization  # noqa: E402,F401,E501
 

@@ -27,6 +27,13 @@ def parse_args(argv=None) -> argparse.Namespace:
         description='Generate images and masks with a factorized model')
     p.add_argument('config')
     p.add_argument('checkpoint')
+    p.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load checkpoints as full pickles (runs any code they '
+        'hold: only for files whose source you trust); by default only '
+        'tensors, containers and mmengine checkpoint types are '
+        'unpickled')
     p.add_argument('--out-dir', required=True)
     p.add_argument('--num-samples', type=int, default=16)
     p.add_argument('--scheduler', choices=['ddpm', 'ddim'], default='ddpm')
@@ -60,8 +67,10 @@ def main(argv=None) -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = init_factdiff_model(cfg, args.checkpoint, args.device,
-                                args.weights)
+    from mmfactdiff.utils import trust_checkpoints
+    with trust_checkpoints(args.trust_checkpoint):
+        model = init_factdiff_model(cfg, args.checkpoint, args.device,
+                                    args.weights)
     train_sched = model.scheduler
     sched_cfg = dict(
         type='DDPMNoiseScheduler' if args.scheduler == 'ddpm' else

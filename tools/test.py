@@ -24,6 +24,13 @@ def parse_args() -> argparse.Namespace:
         help='checkpoint file (omit it only for models without weights, '
         'such as the label-free baselines of projects/emergence_study)')
     parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load checkpoints as full pickles (runs any code they '
+        'hold: only for files whose source you trust); by default only '
+        'tensors, containers and mmengine checkpoint types are '
+        'unpickled')
+    parser.add_argument(
         '--work-dir',
         help='the directory to save the file containing evaluation metrics')
     parser.add_argument(
@@ -114,7 +121,9 @@ def main() -> None:
         raise SystemExit(
             f'{args.config}: this model has weights, give the CHECKPOINT to '
             'test (only weight-free models run without one)')
-    runner.test()
+    from mmfactdiff.utils import trust_checkpoints
+    with trust_checkpoints(args.trust_checkpoint):
+        runner.test()
 
 
 if __name__ == '__main__':

@@ -29,6 +29,13 @@ def parse_args() -> argparse.Namespace:
         help='resume from the given checkpoint, or, with no value, from the '
         'latest checkpoint in the work dir')
     parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load checkpoints as full pickles (runs any code they '
+        'hold: only for files whose source you trust); by default only '
+        'tensors, containers and mmengine checkpoint types are '
+        'unpickled')
+    parser.add_argument(
         '--amp',
         action='store_true',
         default=False,
@@ -158,7 +165,9 @@ def main() -> None:
     else:
         from mmseg.registry import RUNNERS
         runner = RUNNERS.build(cfg)
-    runner.train()
+    from mmfactdiff.utils import trust_checkpoints
+    with trust_checkpoints(args.trust_checkpoint):
+        runner.train()
 
 
 if __name__ == '__main__':

@@ -6,6 +6,8 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import load_checkpoint
 
+from mmfactdiff.utils.safe_loading import UnsafeCheckpointError
+
 WEIGHT_CHOICES = ('ema', 'raw')
 
 
@@ -40,6 +42,8 @@ def load_weights(model: torch.nn.Module,
     try:
         ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
                                strict=strict)
+    except UnsafeCheckpointError:
+        raise  # its message names the file and the opt-in
     except Exception as e:  # corrupt or truncated files
         raise RuntimeError(f'cannot load checkpoint {checkpoint!r}: {e}') \
             from e

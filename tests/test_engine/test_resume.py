@@ -18,6 +18,7 @@ from mmengine.hooks import Hook
 from mmengine.runner import Runner
 
 from mmfactdiff.engine.hooks import AtomicCheckpointHook
+from mmfactdiff.utils import load_checkpoint_file
 from tiny_configs import tiny_config
 
 MAX_ITERS = 6
@@ -78,7 +79,7 @@ def _losses(work_dir):
 
 
 def _load(path):
-    return torch.load(path, map_location='cpu')
+    return load_checkpoint_file(path, map_location='cpu')
 
 
 @pytest.fixture(scope='module')

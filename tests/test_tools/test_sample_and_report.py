@@ -8,8 +8,8 @@ from mmengine.runner import Runner
 from PIL import Image
 
 from conftest import REPO_ROOT, load_tool
+from mmfactdiff.utils import load_checkpoint_file
 from tiny_configs import dump, tiny_config
-
 
 
 @pytest.fixture(scope='module')
@@ -102,7 +102,7 @@ def test_load_weights_picks_ema_and_raw_copies(trained):
     import torch
     from mmfactdiff.apis import init_factdiff_model
     cfg, ckpt = trained
-    data = torch.load(ckpt, map_location='cpu')
+    data = load_checkpoint_file(ckpt, map_location='cpu')
     key = 'decode_head.conv_seg.weight'
     ema = init_factdiff_model(cfg, ckpt, weights='ema')
     raw = init_factdiff_model(cfg, ckpt, weights='raw')
@@ -117,7 +117,7 @@ def test_strict_loading_refuses_a_checkpoint_of_another_model(trained,
     import torch
     from mmfactdiff.apis import init_factdiff_model
     cfg, ckpt = trained
-    data = torch.load(ckpt, map_location='cpu')
+    data = load_checkpoint_file(ckpt, map_location='cpu')
     data['state_dict']['decode_head.extra.weight'] = torch.zeros(1)
     other = str(tmp_path / 'other.pth')
     torch.save(data, other)

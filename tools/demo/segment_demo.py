@@ -46,6 +46,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('config', help='model config file')
     p.add_argument('checkpoint', help='checkpoint file (.pth)')
     p.add_argument('input', help='an image file or a folder (recursive)')
+    p.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load checkpoints as full pickles (runs any code they '
+        'hold: only for files whose source you trust); by default only '
+        'tensors, containers and mmengine checkpoint types are '
+        'unpickled')
     p.add_argument('--out-dir', required=True, help='output folder')
     p.add_argument(
         '--t',
@@ -217,7 +224,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     device = args.device or ('cuda:0' if torch.cuda.is_available() else 'cpu')
     # init_model loads checkpoint['state_dict']: for checkpoints written by
     # tools/train.py with EMAHook that is the EMA weights
-    model = init_model(args.config, args.checkpoint, device, args.cfg_options)
+    from mmfactdiff.utils import trust_checkpoints
+    with trust_checkpoints(args.trust_checkpoint):
+        model = init_model(args.config, args.checkpoint, device,
+                           args.cfg_options)
     for key, value in (('t', args.t), ('num_noise_draws', args.num_draws),
                        ('noise_seed', args.noise_seed)):
         if value is not None:

@@ -4,6 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import ConfigDict
+from mmengine.logging import MessageHub
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
@@ -326,6 +327,32 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         losses = {self.loss_denoise.loss_name: self.loss_denoise(eps_hat, noise)}
         losses.update(mask_statistics(probs))
         return losses
+
+    def parse_losses(self, losses: dict) -> Tuple[Tensor, dict]:
+        """mmengine's ``parse_losses``, refusing a non-finite loss term.
+
+        Raised before the backward pass and the optimizer step, so the
+        weights, the optimizer state and every checkpoint on disk stay as
+        they were after the last good iteration.
+
+        Raises:
+            FloatingPointError: names the non-finite term(s), their values
+                and the iteration.
+        """
+        bad = {
+            k: float(v.detach().float().mean())
+            for k, v in losses.items()
+            if 'loss' in k and not torch.isfinite(v).all()
+        }
+        if bad:
+            it = MessageHub.get_current_instance().get_info('iter')
+            where = f'at iteration {it + 1}' if it is not None else ''
+            raise FloatingPointError(
+                f'non-finite loss {where}: {bad}. Training stopped before '
+                'the update, so the last checkpoint is intact: resume from '
+                'it (--resume) with a lower learning rate or '
+                'optim_wrapper.clip_grad, or look for NaN/inf inputs')
+        return super().parse_losses(losses)
 
     def predict_regions(self,
                         inputs: Tensor,

@@ -298,3 +298,41 @@ def test_trunk_is_stated_once_and_fills_every_half():
         MODELS.build(clash)
     with pytest.raises(ValueError, match='unknown keys'):
         MODELS.build(dict(cfg, trunk=dict(shared, width=3)))
+
+
+def test_non_finite_loss_stops_training_before_the_update(tmp_path):
+    """A NaN loss at iteration 3 stops the run, naming the term and the
+    iteration; the weights and the checkpoint of iteration 2 are the last
+    good ones."""
+    from mmengine.runner import Runner
+
+    from mmfactdiff.utils import load_checkpoint_file
+    from tiny_configs import tiny_config
+    cfg = tiny_config(str(tmp_path), max_iters=4,
+                      **{'default_hooks.checkpoint.interval': 2})
+    runner = Runner.from_cfg(cfg)
+    model = runner.model
+    calls = []
+    original = model.loss_denoise.forward
+
+    def nan_at_third(pred, target, weight=None):
+        calls.append(1)
+        loss = original(pred, target, weight)
+        return loss * float('nan') if len(calls) == 3 else loss
+
+    model.loss_denoise.forward = nan_at_third
+    with pytest.raises(FloatingPointError,
+                       match=r"iteration 3.*'loss_denoise'"):
+        runner.train()
+    ckpt = load_checkpoint_file(str(tmp_path / 'iter_2.pth'))
+    # with EMAHook, the raw training weights are the 'module.' copy
+    raw = {
+        k[len('module.'):]: v
+        for k, v in ckpt.get('ema_state_dict', {}).items()
+        if k.startswith('module.')
+    } or ckpt['state_dict']
+    assert all(torch.isfinite(v).all() for v in raw.values())
+    # the failed step changed nothing: the weights are those of iteration 2
+    for k, v in model.state_dict().items():
+        torch.testing.assert_close(v, raw[k])
+    assert not (tmp_path / 'iter_4.pth').exists()
