@@ -36,7 +36,8 @@ class DiffusionUNetEncoder(BaseModule):
         attention_strides (Sequence[int]): Downsampling factors (not
             resolutions; guided-diffusion's ``attention_resolutions`` after
             ``image_size // res``) at which residual blocks are followed by
-            self-attention. Defaults to (16, ).
+            self-attention. Defaults to () (none; the ADM configs state
+            theirs).
         mid_attention (bool): Self-attention in the middle block (ADM
             always has it). Defaults to True.
         num_mid_res_blocks (int): Residual blocks in the middle block: 2
@@ -77,7 +78,7 @@ class DiffusionUNetEncoder(BaseModule):
                  base_channels: int = 128,
                  channel_mults: Sequence[int] = (1, 2, 2, 2),
                  num_res_blocks: int = 2,
-                 attention_strides: Sequence[int] = (16, ),
+                 attention_strides: Sequence[int] = (),
                  mid_attention: bool = True,
                  num_mid_res_blocks: int = 2,
                  num_heads: int = 4,
@@ -160,6 +161,13 @@ class DiffusionUNetEncoder(BaseModule):
         #: widths and strides of the returned tuple: skips, then h_mid
         self.out_channels = out_channels + [ch]
         self.out_strides = out_strides + [stride]
+        unused = sorted(set(attention_strides) - set(out_strides))
+        if unused:
+            raise ValueError(
+                f'DiffusionUNetEncoder: attention_strides {unused} are not '
+                f'strides of this encoder (it has {sorted(set(out_strides))} '
+                f'with channel_mults={list(self.channel_mults)}); remove '
+                'them or add levels')
 
     @property
     def skip_channels(self) -> List[int]:
@@ -186,6 +194,13 @@ class DiffusionUNetEncoder(BaseModule):
         Returns:
             UNetFeatures: ``(skip_1, ..., skip_L, h_mid)`` with ``.emb``.
         """
+        stride = self.out_strides[-1]
+        if x.shape[-2] % stride or x.shape[-1] % stride:
+            raise ValueError(
+                f'image size {tuple(x.shape[-2:])} is not divisible by the '
+                f"U-Net's stride {stride}: resize or pad the images to a "
+                f'multiple of it (mmseg: data_preprocessor size or '
+                f'size_divisor={stride})')
         if t is None:
             t = self.default_timestep
         if not torch.is_tensor(t) or t.dim() == 0:

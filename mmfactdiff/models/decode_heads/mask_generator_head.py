@@ -37,7 +37,7 @@ class MaskGeneratorHead(BaseDecodeHead):
         channel_mults (Sequence[int]): Width multiplier per level (level 0
             is the finest skip's stride). Defaults to (1, 2, 2, 2).
         attention_strides (Sequence[int]): Strides with self-attention.
-            Defaults to (16, ).
+            Defaults to () (none; the ADM configs state theirs).
         emb_channels (int, optional): Timestep embedding width; None for a
             head without timestep conditioning. Defaults to None.
         num_heads (int): Attention heads. Defaults to 4.
@@ -83,7 +83,7 @@ class MaskGeneratorHead(BaseDecodeHead):
                  in_strides: Optional[Sequence[int]] = None,
                  channels: int = 128,
                  channel_mults: Sequence[int] = (1, 2, 2, 2),
-                 attention_strides: Sequence[int] = (16, ),
+                 attention_strides: Sequence[int] = (),
                  emb_channels: Optional[int] = None,
                  num_heads: int = 4,
                  num_head_channels: int = -1,

@@ -49,7 +49,7 @@ class ParallelUNetDecoder(BaseModule):
             False builds K decoders with their own weights (Table 6 c).
             Defaults to True.
         attention_strides (Sequence[int]): Strides with self-attention.
-            Defaults to (16, ).
+            Defaults to () (none; the ADM configs state theirs).
         emb_channels (int, optional): Timestep embedding width.
             Defaults to None.
         num_heads (int): Attention heads. Defaults to 4.
@@ -84,7 +84,7 @@ class ParallelUNetDecoder(BaseModule):
                  out_channels: int = 3,
                  num_regions: Optional[int] = None,
                  share_weights: bool = True,
-                 attention_strides: Sequence[int] = (16, ),
+                 attention_strides: Sequence[int] = (),
                  emb_channels: Optional[int] = None,
                  num_heads: int = 4,
                  num_head_channels: int = -1,

@@ -92,6 +92,12 @@ class UNetDecoderTrunk(nn.Module):
                 f'{list(skip_strides)}')
         min_stride = min(skip_strides)
         self.extra_in_channels = extra_in_channels
+        unused = sorted(set(attention_strides) - set(skip_strides))
+        if unused:
+            raise ValueError(
+                f'attention_strides {unused} are not strides of this U-Net '
+                f'half (its blocks run at {sorted(set(skip_strides))}); '
+                'remove them or add levels')
         self.blocks = nn.ModuleList()
         self.upsamples = nn.ModuleList()
         cur_ch, cur_stride = mid_channels, mid_stride

@@ -130,6 +130,10 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                 sub_mask_head = dict(sub_mask_head, with_cp=with_cp)
         self.backbone = MODELS.build(backbone)
         self._init_decode_head(self._fill(decode_head))
+        if self.decode_head.num_classes < 1:
+            raise ValueError('decode_head.num_classes (K, the number of '
+                             'regions) must be >= 1, got '
+                             f'{self.decode_head.num_classes}')
         self.sub_mask_head = None
         if sub_mask_head is not None:
             self.sub_mask_head = MODELS.build(self._fill(sub_mask_head))
@@ -324,7 +328,9 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         masks, probs = self._masks_and_probs(
             feats, x_t.shape[-2:], sample=True)
         eps_hat = self.decoder(feats, masks)
-        losses = {self.loss_denoise.loss_name: self.loss_denoise(eps_hat, noise)}
+        losses = {
+            self.loss_denoise.loss_name: self.loss_denoise(eps_hat, noise)
+        }
         losses.update(mask_statistics(probs))
         return losses
 

@@ -336,3 +336,23 @@ def test_non_finite_loss_stops_training_before_the_update(tmp_path):
     for k, v in model.state_dict().items():
         torch.testing.assert_close(v, raw[k])
     assert not (tmp_path / 'iter_4.pth').exists()
+
+
+def test_config_errors_fail_at_build_time_naming_the_field():
+    with pytest.raises(ValueError, match='num_classes'):
+        MODELS.build(tiny_segmentor(num_regions=0))
+    # attention at a resolution the model does not have
+    with pytest.raises(ValueError, match=r'attention_strides \[64\]'):
+        MODELS.build(tiny_segmentor(decode_head=dict(
+            attention_strides=(64, ))))
+    with pytest.raises(ValueError, match=r'attention_strides \[64\]'):
+        MODELS.build(tiny_segmentor(backbone=dict(
+            type='DiffusionUNetEncoder', in_channels=3, base_channels=8,
+            channel_mults=(1, 2), num_res_blocks=1,
+            attention_strides=(64, ), num_heads=2, num_groups=4)))
+
+
+def test_image_size_not_divisible_by_the_stride_is_named():
+    model = _model().eval()
+    with pytest.raises(ValueError, match=r'\(17, 17\).*stride 2'):
+        model.predict_regions(torch.randn(1, 3, 17, 17))
