@@ -21,7 +21,8 @@ MMSEG_MAX = '1.3.0'
 
 
 def _check_version(name: str, version: str, low: str, high: str) -> None:
-    if not (digit_version(low) <= digit_version(version) < digit_version(high)):
+    if not (digit_version(low) <= digit_version(version) <
+            digit_version(high)):
         raise AssertionError(
             f'{name}=={version} is used but incompatible with mmfactdiff '
             f'{__version__}: please install {name}>={low}, <{high} '

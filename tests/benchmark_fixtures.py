@@ -74,8 +74,9 @@ def make_voc(root: str, size=(40, 30)) -> str:
         png.save(osp.join(voc, 'SegmentationClass', name + '.png'))
     names = list(VOC_IMAGES)
     for split, ids in (('train', names[:2]), ('val', names)):
-        with open(osp.join(voc, 'ImageSets', 'Segmentation', split + '.txt'),
-                  'w') as f:
+        with open(
+                osp.join(voc, 'ImageSets', 'Segmentation', split + '.txt'),
+                'w') as f:
             f.write('\n'.join(ids) + '\n')
     return voc
 
@@ -88,4 +89,3 @@ def save_random_checkpoint(cfg, path: str) -> str:
     model.init_weights()
     torch.save(dict(state_dict=model.state_dict(), meta=dict()), path)
     return path
-

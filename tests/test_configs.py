@@ -12,11 +12,13 @@ from mmseg.registry import DATASETS, MODELS
 from conftest import REPO_ROOT
 
 CONFIGS = sorted(
-    p for p in glob.glob(osp.join(REPO_ROOT, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p)
+    p for p in glob.glob(
+        osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
+    if '_base_' not in p)
 PROJECT_CONFIGS = sorted(
-    glob.glob(osp.join(REPO_ROOT, 'projects', '*', 'configs', '**', '*.py'),
-              recursive=True))
+    glob.glob(
+        osp.join(REPO_ROOT, 'projects', '*', 'configs', '**', '*.py'),
+        recursive=True))
 FILE_FREE_DATASETS = ('SyntheticShapesDataset', 'SimpleShapesDataset')
 
 

@@ -19,20 +19,24 @@ def test_version_and_guard_messages():
 
 
 def test_every_component_is_registered_in_mmseg_registries():
-    from mmseg.registry import (DATASETS, HOOKS, METRICS, MODELS,
-                                TASK_UTILS)
+    from mmseg.registry import (DATASETS, HOOKS, METRICS, MODELS, TASK_UTILS)
     from mmfactdiff.registry import DIFFUSION_SCHEDULERS
     assert DIFFUSION_SCHEDULERS is TASK_UTILS
     expected = {
-        MODELS: ['DiffusionUNetEncoder', 'MaskGeneratorHead',
-                 'ParallelUNetDecoder', 'FactorizedDiffusionSegmentor'],
+        MODELS: [
+            'DiffusionUNetEncoder', 'MaskGeneratorHead', 'ParallelUNetDecoder',
+            'FactorizedDiffusionSegmentor'
+        ],
         TASK_UTILS: ['DDPMNoiseScheduler', 'DDIMNoiseScheduler'],
-        DATASETS: ['SyntheticShapesDataset', 'UnlabeledImageDataset',
-                   'DAVIS2017Dataset'],
-        METRICS: ['ForegroundIoUMetric', 'HungarianIoUMetric',
-                  'DAVISMetric'],
-        HOOKS: ['MaskUsageHook', 'SampleVisualizationHook',
-                'RegionVisualizationHook'],
+        DATASETS: [
+            'SyntheticShapesDataset', 'UnlabeledImageDataset',
+            'DAVIS2017Dataset'
+        ],
+        METRICS: ['ForegroundIoUMetric', 'HungarianIoUMetric', 'DAVISMetric'],
+        HOOKS: [
+            'MaskUsageHook', 'SampleVisualizationHook',
+            'RegionVisualizationHook'
+        ],
     }
     for registry, names in expected.items():
         for name in names:
@@ -60,7 +64,9 @@ def test_mmagic_imports_and_its_scheduler_samples_our_model():
         'assert torch.isfinite(out["images"]).all()',
     ])
     proc = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
-                          capture_output=True, text=True, timeout=300,
+                          capture_output=True,
+                          text=True,
+                          timeout=300,
                           cwd=osp.dirname(osp.abspath(__file__)))
     assert proc.returncode == 0, proc.stderr[-2000:]
 
@@ -69,5 +75,7 @@ def test_import_mmfactdiff_does_not_import_mmagic():
     code = ('import sys, mmfactdiff\n'
             'assert "mmagic" not in sys.modules, "mmagic imported"\n')
     proc = subprocess.run([sys.executable, '-W', 'ignore', '-c', code],
-                          capture_output=True, text=True, timeout=300)
+                          capture_output=True,
+                          text=True,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-2000:]

@@ -7,5 +7,13 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 bash tools/setup_env.sh
 export PYTHONHASHSEED=0 OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+# formatting (OpenMMLab's yapf style, setup.cfg): fail on any diff
+if ! .venv/bin/yapf --diff -r mmfactdiff tools projects tests configs \
+        > /tmp/mmfactdiff-yapf.diff; then
+    cat /tmp/mmfactdiff-yapf.diff
+    echo 'yapf: the files above are not formatted; run' \
+        '.venv/bin/yapf -i -r mmfactdiff tools projects tests configs'
+    exit 1
+fi
 exec .venv/bin/python -m pytest tests -q -p no:cacheprovider \
     --timeout=900 "$@"

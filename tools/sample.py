@@ -73,14 +73,14 @@ def main(argv=None) -> None:
                                     args.weights)
     train_sched = model.scheduler
     sched_cfg = dict(
-        type='DDPMNoiseScheduler' if args.scheduler == 'ddpm' else
-        'DDIMNoiseScheduler',
+        type='DDPMNoiseScheduler'
+        if args.scheduler == 'ddpm' else 'DDIMNoiseScheduler',
         num_train_timesteps=train_sched.num_train_timesteps,
         beta_schedule=train_sched.beta_schedule)
     if args.scheduler == 'ddim':
         sched_cfg['eta'] = args.eta
-    steps = args.num_steps or (
-        train_sched.num_train_timesteps if args.scheduler == 'ddpm' else 50)
+    steps = args.num_steps or (train_sched.num_train_timesteps
+                               if args.scheduler == 'ddpm' else 50)
 
     n = args.num_samples
     labels = None
@@ -94,9 +94,8 @@ def main(argv=None) -> None:
             labels = labels.expand(n) if labels.numel() == 1 else labels
             if labels.numel() != n or labels.min() < 0 or \
                     labels.max() >= num_classes:
-                raise ValueError(
-                    f'--labels must give 1 or {n} labels in [0, '
-                    f'{num_classes}), got {args.labels}')
+                raise ValueError(f'--labels must give 1 or {n} labels in [0, '
+                                 f'{num_classes}), got {args.labels}')
     elif args.labels is not None:
         raise ValueError('--labels given for an unconditional model')
 
@@ -111,8 +110,8 @@ def main(argv=None) -> None:
             b,
             num_steps=steps,
             scheduler=sched_cfg,
-            labels=None if labels is None else labels[start:start + b].to(
-                args.device),
+            labels=None if labels is None else labels[start:start +
+                                                      b].to(args.device),
             generator=generator,
             progress=True)
         images.append(out['images'].cpu())

@@ -116,8 +116,8 @@ def main() -> None:
         cfg.test_evaluator = list(evaluators) + [writer]
 
     runner = Runner.from_cfg(cfg)
-    if args.checkpoint is None and any(
-            True for _ in runner.model.parameters()):
+    if args.checkpoint is None and any(True
+                                       for _ in runner.model.parameters()):
         raise SystemExit(
             f'{args.config}: this model has weights, give the CHECKPOINT to '
             'test (only weight-free models run without one)')

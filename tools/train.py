@@ -80,8 +80,10 @@ def _setup_cpu_distributed(cfg: Config) -> None:
     dist_cfg = cfg.get('env_cfg', {}).get('dist_cfg', {})
     backend = dist_cfg.get('backend', 'gloo')
     if backend == 'nccl':
-        print_log('No CUDA: using the gloo backend instead of nccl.',
-                  logger='current', level=logging.WARNING)
+        print_log(
+            'No CUDA: using the gloo backend instead of nccl.',
+            logger='current',
+            level=logging.WARNING)
         backend = 'gloo'
     if not dist.is_initialized():
         dist.init_process_group(backend=backend)
@@ -113,8 +115,10 @@ def enable_amp(cfg: Config, dtype: Optional[str] = None) -> None:
         cfg.optim_wrapper.dtype = dtype
         return
     if optim_wrapper == 'AmpOptimWrapper':
-        print_log('AMP training is already enabled in your config.',
-                  logger='current', level=logging.WARNING)
+        print_log(
+            'AMP training is already enabled in your config.',
+            logger='current',
+            level=logging.WARNING)
     else:
         if optim_wrapper != 'OptimWrapper':
             raise ValueError('--amp is only supported with OptimWrapper, '

@@ -14,8 +14,11 @@ ema_hook = dict(
 custom_hooks = [
     ema_hook,
     dict(type='MaskUsageHook', min_usage=0.02, patience=200),
-    dict(type='SampleVisualizationHook', interval=5000, num_samples=16,
-         num_steps=50),
+    dict(
+        type='SampleVisualizationHook',
+        interval=5000,
+        num_samples=16,
+        num_steps=50),
 ]
 vis_backends = [
     dict(type='LocalVisBackend'),

@@ -11,9 +11,10 @@ _base_ = [
     '../_base_/datasets/imagenet-64x64.py', '../_base_/default_runtime.py',
     '../_base_/schedules/schedule_adam_50k.py'
 ]
-model = dict(backbone=dict(num_classes=1000),
-             decode_head=dict(num_classes=2),
-             cond_label_key='class_label')
+model = dict(
+    backbone=dict(num_classes=1000),
+    decode_head=dict(num_classes=2),
+    cond_label_key='class_label')
 train_cfg = dict(max_iters=500000, val_interval=500000)
 val_cfg = None
 val_dataloader = None

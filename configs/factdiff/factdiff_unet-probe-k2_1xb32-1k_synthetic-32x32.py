@@ -19,6 +19,9 @@ default_hooks = dict(checkpoint=dict(interval=250, max_keep_ckpts=4))
 # (docs/emergence.md)
 custom_hooks = [
     dict(type='MaskUsageHook', min_usage=0.02, patience=200),
-    dict(type='SampleVisualizationHook', interval=1000, num_samples=16,
-         num_steps=50),
+    dict(
+        type='SampleVisualizationHook',
+        interval=1000,
+        num_samples=16,
+        num_steps=50),
 ]

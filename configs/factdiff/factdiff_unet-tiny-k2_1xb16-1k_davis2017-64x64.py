@@ -24,6 +24,9 @@ custom_hooks = [
         update_buffers=True,
         priority='ABOVE_NORMAL'),
     dict(type='MaskUsageHook', min_usage=0.02, patience=200),
-    dict(type='SampleVisualizationHook', interval=500, num_samples=16,
-         num_steps=50),
+    dict(
+        type='SampleVisualizationHook',
+        interval=500,
+        num_samples=16,
+        num_steps=50),
 ]

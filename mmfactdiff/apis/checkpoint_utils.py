@@ -40,8 +40,8 @@ def load_weights(model: torch.nn.Module,
         raise ValueError(f'weights must be one of {WEIGHT_CHOICES}, got '
                          f'{weights!r}')
     try:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu',
-                               strict=strict)
+        ckpt = load_checkpoint(
+            model, checkpoint, map_location='cpu', strict=strict)
     except UnsafeCheckpointError:
         raise  # its message names the file and the opt-in
     except Exception as e:  # corrupt or truncated files
@@ -50,8 +50,11 @@ def load_weights(model: torch.nn.Module,
     swapped = ckpt.get('ema_state_dict')
     if swapped is None and weights == 'ema':
         from mmengine.logging import print_log
-        print_log(f'{checkpoint} was saved without EMAHook: using its raw '
-                  'weights', logger='current', level=30)
+        print_log(
+            f'{checkpoint} was saved without EMAHook: using its raw '
+            'weights',
+            logger='current',
+            level=30)
     elif swapped is not None and weights == 'raw':
         state = {
             k[len('module.'):]: v

@@ -38,8 +38,8 @@ class ClassFolderDataset(UnlabeledImageDataset):
                  class_names: Optional[Sequence[str]] = None,
                  label_key: str = 'class_label',
                  **kwargs) -> None:
-        self.class_names = (list(class_names)
-                            if class_names is not None else None)
+        self.class_names = (
+            list(class_names) if class_names is not None else None)
         self.label_key = label_key
         super().__init__(**kwargs)
 

@@ -5,8 +5,8 @@ import os.path as osp
 from typing import Dict, List, Sequence, Union
 
 #: The shipped ImageNet-1k -> VOC 2012 mapping (zero-shot VOC protocol).
-IMAGENET_TO_VOC = osp.join(osp.dirname(osp.abspath(__file__)), 'class_maps',
-                           'imagenet_to_voc.json')
+IMAGENET_TO_VOC = osp.join(
+    osp.dirname(osp.abspath(__file__)), 'class_maps', 'imagenet_to_voc.json')
 
 __all__ = ['IMAGENET_TO_VOC', 'load_class_map']
 
@@ -78,6 +78,7 @@ def load_class_map(class_map: Union[str, dict],
             raise ValueError(f'class map {field}.condition_on '
                              f'({entry["condition_on"]}) is not one of its '
                              '"imagenet" indices')
-        checked[name] = dict(condition_on=int(entry['condition_on']),
-                             imagenet=[int(i) for i in indices])
+        checked[name] = dict(
+            condition_on=int(entry['condition_on']),
+            imagenet=[int(i) for i in indices])
     return checked

@@ -208,8 +208,8 @@ class SyntheticShapesDataset(BaseSegDataset):
             raise ValueError("label_mode must be 'binary' or 'kind', got "
                              f'{label_mode!r}')
         self.label_mode = label_mode
-        if (not isinstance(background_waves, (tuple, list))
-                or len(background_waves) != 2
+        if (not isinstance(background_waves,
+                           (tuple, list)) or len(background_waves) != 2
                 or not 0 <= background_waves[0] <= background_waves[1]):
             raise ValueError('background_waves must be a (min, max) pair with '
                              f'0 <= min <= max, got {background_waves!r}')

@@ -15,9 +15,10 @@ from .utils import (MASK_SAMPLING_MODES, UNetFeatures, group_norm,
 __all__ = [
     'DiffusionUNetEncoder', 'MaskGeneratorHead', 'ConcatMasksUNetDecoder',
     'MaskedFeaturesUNetDecoder', 'ParallelUNetDecoder', 'Downsample',
-    'SpatialSelfAttention',    'TimestepEmbedding', 'TimestepResBlock', 'TimestepSequential',
-    'UNetDecoderTrunk', 'Upsample', 'sinusoidal_embedding',
-    'DenoisingMSELoss', 'DDIMNoiseScheduler', 'DDPMNoiseScheduler',
-    'FactorizedDiffusionSegmentor', 'MASK_SAMPLING_MODES', 'UNetFeatures',
-    'group_norm', 'resize_masks', 'sample_masks'
+    'SpatialSelfAttention', 'TimestepEmbedding', 'TimestepResBlock',
+    'TimestepSequential', 'UNetDecoderTrunk', 'Upsample',
+    'sinusoidal_embedding', 'DenoisingMSELoss', 'DDIMNoiseScheduler',
+    'DDPMNoiseScheduler', 'FactorizedDiffusionSegmentor',
+    'MASK_SAMPLING_MODES', 'UNetFeatures', 'group_norm', 'resize_masks',
+    'sample_masks'
 ]

@@ -23,7 +23,9 @@ def sync_device(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def timeit(fn: Callable[[], object], warmup: int, repeats: int,
+def timeit(fn: Callable[[], object],
+           warmup: int,
+           repeats: int,
            device: str = 'cpu') -> Dict[str, object]:
     """Median wall time of ``fn()`` after ``warmup`` untimed calls.
 
@@ -45,8 +47,7 @@ def timeit(fn: Callable[[], object], warmup: int, repeats: int,
         fn()
         sync_device(device)
         runs.append(time.perf_counter() - start)
-    return dict(median_s=statistics.median(runs), min_s=min(runs),
-                runs_s=runs)
+    return dict(median_s=statistics.median(runs), min_s=min(runs), runs_s=runs)
 
 
 def rss_bytes() -> int:
@@ -75,8 +76,9 @@ def machine_info(device: str,
     cpu = platform.processor()
     try:
         with open('/proc/cpuinfo') as f:
-            cpu = next(line.split(':', 1)[1].strip() for line in f
-                       if line.startswith('model name'))
+            cpu = next(
+                line.split(':', 1)[1].strip() for line in f
+                if line.startswith('model name'))
     except (OSError, StopIteration):
         pass
     info = dict(
@@ -94,10 +96,13 @@ def machine_info(device: str,
         info['gpu'] = torch.cuda.get_device_name()
     try:
         commit = subprocess.run(['git', 'rev-parse', '--short', 'HEAD'],
-                                cwd=repo_root, capture_output=True,
-                                text=True, check=True).stdout.strip()
+                                cwd=repo_root,
+                                capture_output=True,
+                                text=True,
+                                check=True).stdout.strip()
         dirty = subprocess.run(['git', 'status', '--porcelain'],
-                               cwd=repo_root, capture_output=True,
+                               cwd=repo_root,
+                               capture_output=True,
                                text=True).stdout.strip()
         info['commit'] = commit + ('+uncommitted' if dirty else '')
     except (OSError, subprocess.CalledProcessError):

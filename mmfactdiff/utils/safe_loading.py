@@ -27,7 +27,6 @@ from .torch_compat import mmengine_checkpoint_globals
 #: source you trust)
 TRUST_ENV = 'MMFACTDIFF_TRUST_CHECKPOINTS'
 
-
 #: what torch's weights-only unpickler says when it refuses an object (as
 #: opposed to failing on a corrupt file)
 UNSAFE_MARKERS = ('Unsupported global', 'Unsupported class',

@@ -8,16 +8,15 @@ from torch import Tensor
 
 def region_palette(num_regions: int) -> np.ndarray:
     """A fixed, well-separated RGB colour per region id (K, 3) uint8."""
-    base = np.array([[230, 25, 75], [60, 180, 75], [0, 130, 200],
-                     [255, 225, 25], [245, 130, 48], [145, 30, 180],
-                     [70, 240, 240], [240, 50, 230], [210, 245, 60],
-                     [250, 190, 212], [0, 128, 128], [170, 110, 40]],
-                    dtype=np.uint8)
+    base = np.array(
+        [[230, 25, 75], [60, 180, 75], [0, 130, 200], [255, 225, 25],
+         [245, 130, 48], [145, 30, 180], [70, 240, 240], [240, 50, 230],
+         [210, 245, 60], [250, 190, 212], [0, 128, 128], [170, 110, 40]],
+        dtype=np.uint8)
     if num_regions <= len(base):
         return base[:num_regions]
     rng = np.random.default_rng(0)
-    extra = rng.integers(0, 256, (num_regions - len(base), 3),
-                         dtype=np.uint8)
+    extra = rng.integers(0, 256, (num_regions - len(base), 3), dtype=np.uint8)
     return np.concatenate([base, extra])
 
 
@@ -64,7 +63,8 @@ def make_grid(images_rgb: np.ndarray,
     ncols = max(1, min(ncols, n))
     nrows = -(-n // ncols)
     grid = np.full((nrows * (h + pad) + pad, ncols * (w + pad) + pad, 3),
-                   255, dtype=np.uint8)
+                   255,
+                   dtype=np.uint8)
     for i in range(n):
         r, c = divmod(i, ncols)
         y, x = pad + r * (h + pad), pad + c * (w + pad)

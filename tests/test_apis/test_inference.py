@@ -168,15 +168,13 @@ def test_built_in_test_data_runs_the_inference_pipeline():
     cfg = Config.fromfile(MAIN_CONFIG)
     assert cfg.test_pipeline[0]['type'] == 'LoadImageFromFile'
     ds_cfg = cfg.test_dataloader.dataset
-    assert [t['type'] for t in ds_cfg.pipeline] == [
-        'LoadImageFromFile', 'Resize', 'PackSegInputs'
-    ]
+    assert [t['type'] for t in ds_cfg.pipeline
+            ] == ['LoadImageFromFile', 'Resize', 'PackSegInputs']
     ds_cfg.num_samples = 2
     sample = DATASETS.build(ds_cfg)[1]
     plain = DATASETS.build(cfg.val_dataloader.dataset)[1]
-    assert [t['type'] for t in cfg.val_dataloader.dataset.pipeline] == [
-        'PackSegInputs'
-    ]
+    assert [t['type']
+            for t in cfg.val_dataloader.dataset.pipeline] == ['PackSegInputs']
     assert sample['inputs'].shape == (3, 32, 32)
     torch.testing.assert_close(sample['inputs'], plain['inputs'])
     torch.testing.assert_close(sample['data_samples'].gt_sem_seg.data,

@@ -14,10 +14,11 @@ def _tree(root, layout):
 
 def _build(root, **kwargs):
     return DATASETS.build(
-        dict(type='ClassFolderDataset',
-             data_root=str(root),
-             data_prefix=dict(img_path='train'),
-             **kwargs))
+        dict(
+            type='ClassFolderDataset',
+            data_root=str(root),
+            data_prefix=dict(img_path='train'),
+            **kwargs))
 
 
 def test_labels_follow_sorted_class_folders(tmp_path):
@@ -25,12 +26,12 @@ def test_labels_follow_sorted_class_folders(tmp_path):
         'train/n02/a.png', 'train/n01/b.png', 'train/n01/c.png',
         'train/n03/sub/d.png'
     ])
-    dataset = _build(tmp_path,
-                     pipeline=[
-                         dict(type='LoadImageFromFile'),
-                         dict(type='PackSegInputs',
-                              meta_keys=('img_path', 'class_label'))
-                     ])
+    dataset = _build(
+        tmp_path,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='PackSegInputs', meta_keys=('img_path', 'class_label'))
+        ])
     assert dataset.class_names == ['n01', 'n02', 'n03']
     labels = {
         dataset.get_data_info(i)['img_path'].split('train/')[1]:

@@ -8,8 +8,12 @@ from mmfactdiff.datasets import SimpleShapesDataset
 
 def test_registered_and_deterministic():
     ds = DATASETS.build(
-        dict(type='SimpleShapesDataset', num_samples=8, img_size=32, seed=3,
-             pipeline=[dict(type='PackSegInputs')]))
+        dict(
+            type='SimpleShapesDataset',
+            num_samples=8,
+            img_size=32,
+            seed=3,
+            pipeline=[dict(type='PackSegInputs')]))
     assert isinstance(ds, SimpleShapesDataset) and len(ds) == 8
     again = SimpleShapesDataset(num_samples=8, img_size=32, seed=3)
     other = SimpleShapesDataset(num_samples=8, img_size=32, seed=4)

@@ -290,8 +290,10 @@ def test_background_waves_off_leaves_a_gradient_plus_pixel_noise():
 
 def test_difficulty_options_change_nothing_else():
     default = _ds()
-    explicit = _ds(coverage=(0.1, 0.5), background_waves=(0.03, 0.08),
-                   textures=('stripe', 'checker'))
+    explicit = _ds(
+        coverage=(0.1, 0.5),
+        background_waves=(0.03, 0.08),
+        textures=('stripe', 'checker'))
     stripes = _ds(textures=('stripe', ))
     easy = _ds(background_waves=(0, 0), textures=('stripe', ))
     for i in range(16):
@@ -306,6 +308,7 @@ def test_difficulty_options_change_nothing_else():
 
 
 def test_textures_draws_only_the_given_kinds(monkeypatch):
+
     def no_checker(*args):
         raise AssertionError('checker drawn')
 

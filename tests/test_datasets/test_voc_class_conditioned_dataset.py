@@ -12,17 +12,18 @@ META_KEYS = ('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
 
 
 def _build(voc_root, **kwargs):
-    cfg = dict(type='VOCClassConditionedDataset',
-               data_root=voc_root,
-               data_prefix=dict(img_path='JPEGImages',
-                                seg_map_path='SegmentationClass'),
-               ann_file='ImageSets/Segmentation/val.txt',
-               test_mode=True,
-               pipeline=[
-                   dict(type='LoadImageFromFile'),
-                   dict(type='LoadAnnotations'),
-                   dict(type='PackSegInputs', meta_keys=META_KEYS)
-               ])
+    cfg = dict(
+        type='VOCClassConditionedDataset',
+        data_root=voc_root,
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
+        ann_file='ImageSets/Segmentation/val.txt',
+        test_mode=True,
+        pipeline=[
+            dict(type='LoadImageFromFile'),
+            dict(type='LoadAnnotations'),
+            dict(type='PackSegInputs', meta_keys=META_KEYS)
+        ])
     cfg.update(kwargs)
     return DATASETS.build(cfg)
 
@@ -48,11 +49,8 @@ def test_custom_keys_and_map(tmp_path):
     voc = make_voc(str(tmp_path))
     content = json.load(open(IMAGENET_TO_VOC))
     content['mapping']['cat']['condition_on'] = 283
-    dataset = _build(voc,
-                     class_map=content,
-                     cond_key='y',
-                     target_key='voc',
-                     pipeline=[])
+    dataset = _build(
+        voc, class_map=content, cond_key='y', target_key='voc', pipeline=[])
     info = dataset.get_data_info(0)
     assert info['y'] == 283 and info['voc'] == 8
 

@@ -39,8 +39,11 @@ def _make_layout(root, ids=('horse001', 'horse002'), masks=True):
 
 def test_layout_with_masks(tmp_path):
     root = _make_layout(tmp_path / 'horse')
-    ds = DATASETS.build(dict(type='WeizmannHorseDataset', data_root=root,
-                             pipeline=TEST_PIPELINE))
+    ds = DATASETS.build(
+        dict(
+            type='WeizmannHorseDataset',
+            data_root=root,
+            pipeline=TEST_PIPELINE))
     assert len(ds) == 2 and ds.metainfo['classes'] == ('background', 'horse')
     sample = ds[1]
     assert sample['inputs'].shape == (3, 64, 64)
@@ -54,15 +57,17 @@ def test_masks_are_optional(tmp_path):
     ds = DATASETS.build(dict(type='WeizmannHorseDataset', data_root=root))
     assert 'seg_map_path' not in ds.get_data_info(0)
     root = _make_layout(tmp_path / 'horse2')
-    ds = DATASETS.build(dict(type='WeizmannHorseDataset', data_root=root,
-                             with_masks=False))
+    ds = DATASETS.build(
+        dict(type='WeizmannHorseDataset', data_root=root, with_masks=False))
     assert 'seg_map_path' not in ds.get_data_info(0)
 
 
 def test_bad_layouts_name_the_problem(tmp_path):
     with pytest.raises(FileNotFoundError, match='data_root'):
-        DATASETS.build(dict(type='WeizmannHorseDataset',
-                            data_root=str(tmp_path / 'nowhere')))
+        DATASETS.build(
+            dict(
+                type='WeizmannHorseDataset',
+                data_root=str(tmp_path / 'nowhere')))
     root = _make_layout(tmp_path / 'horse')
     (tmp_path / 'horse' / 'masks' / 'horse002.png').unlink()
     with pytest.raises(FileNotFoundError, match='horse002.jpg'):
@@ -70,15 +75,20 @@ def test_bad_layouts_name_the_problem(tmp_path):
     with open(osp.join(root, 'all.txt'), 'a') as f:
         f.write('horse999\n')
     with pytest.raises(FileNotFoundError, match='horse999'):
-        DATASETS.build(dict(type='WeizmannHorseDataset', data_root=root,
-                            with_masks=False))
+        DATASETS.build(
+            dict(
+                type='WeizmannHorseDataset', data_root=root, with_masks=False))
 
 
-@pytest.mark.skipif(not osp.isdir(SHARED),
-                    reason='shared Weizmann Horse data not present')
+@pytest.mark.skipif(
+    not osp.isdir(SHARED), reason='shared Weizmann Horse data not present')
 def test_reads_the_real_files():
-    ds = DATASETS.build(dict(type='WeizmannHorseDataset', data_root=SHARED,
-                             pipeline=TEST_PIPELINE, indices=4))
+    ds = DATASETS.build(
+        dict(
+            type='WeizmannHorseDataset',
+            data_root=SHARED,
+            pipeline=TEST_PIPELINE,
+            indices=4))
     assert len(ds) == 4
     for i in range(4):
         sample = ds[i]
@@ -87,6 +97,6 @@ def test_reads_the_real_files():
         assert gt.shape[1:] == meta['ori_shape']
         frac = gt.float().mean().item()
         assert set(gt.unique().tolist()) == {0, 1} and 0.03 < frac < 0.5
-    full = DATASETS.build(dict(type='WeizmannHorseDataset', data_root=SHARED,
-                               with_masks=False))
+    full = DATASETS.build(
+        dict(type='WeizmannHorseDataset', data_root=SHARED, with_masks=False))
     assert len(full) == 256

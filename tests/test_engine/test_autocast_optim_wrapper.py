@@ -10,8 +10,10 @@ from mmfactdiff.engine import AutocastOptimWrapper
 
 def _wrapper(**kwargs):
     model = torch.nn.Linear(4, 2)
-    cfg = dict(type='AutocastOptimWrapper',
-               optimizer=dict(type='SGD', lr=0.1), **kwargs)
+    cfg = dict(
+        type='AutocastOptimWrapper',
+        optimizer=dict(type='SGD', lr=0.1),
+        **kwargs)
     return model, build_optim_wrapper(model, cfg)
 
 
@@ -37,12 +39,16 @@ def test_float16_is_refused():
 def test_train_tool_picks_it_for_bfloat16_without_cuda(monkeypatch):
     tool = load_tool('tools/train.py')
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: False)
-    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper',
-                                         optimizer=dict(type='Adam'))))
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='OptimWrapper', optimizer=dict(type='Adam'))))
     tool.enable_amp(cfg, 'bfloat16')
     assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
     assert cfg.optim_wrapper.dtype == 'bfloat16'
-    cfg = Config(dict(optim_wrapper=dict(type='OptimWrapper',
-                                         optimizer=dict(type='Adam'))))
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='OptimWrapper', optimizer=dict(type='Adam'))))
     tool.enable_amp(cfg, 'float16')  # mmengine's wrapper, for a GPU
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'

@@ -14,16 +14,18 @@ def _step(hook, usage, spatial_std=0.2, it=0):
     """One training iteration's call with the log variables of
     ``FactorizedDiffusionSegmentor.loss``."""
     outputs = {f'mask/usage_{k}': torch.tensor(u) for k, u in enumerate(usage)}
-    outputs.update({'loss': torch.tensor(1.), 'mask/entropy': torch.tensor(.5),
-                    'mask/spatial_std': torch.tensor(spatial_std)})
+    outputs.update({
+        'loss': torch.tensor(1.),
+        'mask/entropy': torch.tensor(.5),
+        'mask/spatial_std': torch.tensor(spatial_std)
+    })
     hook.after_train_iter(SimpleNamespace(iter=it), it, outputs=outputs)
 
 
 def _capture_warnings(monkeypatch):
     msgs = []
     import mmfactdiff.engine.hooks.mask_usage_hook as mod
-    monkeypatch.setattr(mod, 'print_log',
-                        lambda msg, **kw: msgs.append(msg))
+    monkeypatch.setattr(mod, 'print_log', lambda msg, **kw: msgs.append(msg))
     return msgs
 
 
@@ -55,12 +57,12 @@ def test_mask_usage_hook_warns_on_uniform_masks_only_after_patience(
 def test_short_training_lowers_loss_uses_all_regions_and_draws(tmp_path):
     """A short run of the main config (shrunk): the loss falls, every
     region is used, and the sample grid is written."""
-    cfg = tiny_config(str(tmp_path), max_iters=30,
-                      **{'optim_wrapper.optimizer.lr': 2e-3})
+    cfg = tiny_config(
+        str(tmp_path), max_iters=30, **{'optim_wrapper.optimizer.lr': 2e-3})
     runner = Runner.from_cfg(cfg)
     runner.train()
-    scalars = glob.glob(osp.join(str(tmp_path), '*', 'vis_data',
-                                 'scalars.json'))[0]
+    scalars = glob.glob(
+        osp.join(str(tmp_path), '*', 'vis_data', 'scalars.json'))[0]
     import json
     records = [json.loads(line) for line in open(scalars)]
     losses = [r['loss'] for r in records if 'loss' in r]
@@ -69,6 +71,7 @@ def test_short_training_lowers_loss_uses_all_regions_and_draws(tmp_path):
     usage = [[r[f'mask/usage_{k}'] for k in range(2)] for r in records
              if 'mask/usage_0' in r]
     assert all(min(u) > 0.02 for u in usage[-5:])
-    grids = glob.glob(osp.join(str(tmp_path), '*', 'vis_data', 'vis_image',
-                               'samples_30.png'))
+    grids = glob.glob(
+        osp.join(
+            str(tmp_path), '*', 'vis_data', 'vis_image', 'samples_30.png'))
     assert grids, 'the sample grid was not written'

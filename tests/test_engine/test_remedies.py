@@ -25,8 +25,11 @@ def test_tau_schedule():
     lin = TauScheduleHook(start=1.0, end=0.5)
     assert lin.tau_at(500, 1000) == pytest.approx(0.75)  # end = max_iters
     model = MODELS.build(tiny_segmentor())
-    runner = SimpleNamespace(model=model, iter=500, max_iters=1000,
-                             message_hub=MessageHub.get_instance('tau'))
+    runner = SimpleNamespace(
+        model=model,
+        iter=500,
+        max_iters=1000,
+        message_hub=MessageHub.get_instance('tau'))
     lin.before_train_iter(runner, 0)
     assert model.decode_head.tau == pytest.approx(0.75)
     with pytest.raises(ValueError, match='mode'):

@@ -95,8 +95,8 @@ def test_killed_run_resumes_bit_exactly(straight, tmp_path):
     # killed during iteration 5; the last checkpoint is iter_3.pth (and the
     # run validated after saving it)
     _train(_cfg(work_dir, 'resume-killed'), kill_at=4)
-    assert open(osp.join(work_dir, 'last_checkpoint')).read().endswith(
-        'iter_3.pth')
+    assert open(osp.join(work_dir,
+                         'last_checkpoint')).read().endswith('iter_3.pth')
     assert not osp.exists(osp.join(work_dir, f'iter_{MAX_ITERS}.pth'))
     cfg = _cfg(work_dir, 'resume-resumed')
     cfg.resume = True  # what tools/train.py --resume sets
@@ -159,8 +159,7 @@ def test_check_file_accepts_a_complete_checkpoint(straight):
         AtomicCheckpointHook.check_file(osp.join(straight, 'nowhere.pth'))
 
 
-def test_kill_while_saving_leaves_a_resumable_work_dir(tmp_path,
-                                                       monkeypatch):
+def test_kill_while_saving_leaves_a_resumable_work_dir(tmp_path, monkeypatch):
     """Killed halfway through writing iter_6.pth, with max_keep_ckpts=1
     (where mmengine's CheckpointHook deletes iter_3.pth before writing
     iter_6.pth): last_checkpoint still names the complete iter_3.pth, and
@@ -206,8 +205,7 @@ def test_kill_while_saving_leaves_a_resumable_work_dir(tmp_path,
     assert sorted(glob.glob(osp.join(work_dir, '*.pth*'))) == [final]
 
 
-def test_resumable_fsdp_strategy_passes_torch_2_1_argument_order(
-        monkeypatch):
+def test_resumable_fsdp_strategy_passes_torch_2_1_argument_order(monkeypatch):
     """FSDP resume: the optimizer state goes through
     ``FSDP.optim_state_dict_to_load(model, optimizer, state_dict)``."""
     from types import SimpleNamespace

@@ -11,27 +11,39 @@ from mmfactdiff.utils import timeit
 from tiny_configs import dump, tiny_config
 from tiny_models import leave_zero_init, tiny_segmentor
 
-
 benchmark = load_tool('tools/analysis_tools/benchmark.py')
 bench_models = load_tool('tools/analysis_tools/benchmark_models.py')
 report = load_tool('tools/analysis_tools/benchmark_report.py')
 
 
-def _result(fast=0.4, full=1.0, train_f=2.5, train_p=1.0, folded=(1., .9),
-            seg=3.0, act=(100, 40), data=50.):
+def _result(fast=0.4,
+            full=1.0,
+            train_f=2.5,
+            train_p=1.0,
+            folded=(1., .9),
+            seg=3.0,
+            act=(100, 40),
+            data=50.):
     """A benchmark result with chosen numbers (one config)."""
     t = lambda s: dict(median_s=s)  # noqa: E731
-    return dict(configs=[dict(
-        name='m',
-        paths=dict(
-            flops_per_image=dict(full=100., fast=40., plain=40.),
-            times=dict(full=t(full), fast=t(fast), plain=t(0.4),
-                       train_factorized=t(train_f), train_plain=t(train_p))),
-        folded=[dict(k=k, ratio=r) for k, r in zip((1, 3), folded)],
-        segmentation=dict(speedup=seg, flops=dict(fast=1., ddpmseg=3.)),
-        memory=dict(activation_reduction=(
-            None if act is None else 1 - act[1] / act[0])),
-        data=dict(loader_imgs_per_s=data, train_imgs_per_s=1., ratio=data))])
+    return dict(configs=[
+        dict(
+            name='m',
+            paths=dict(
+                flops_per_image=dict(full=100., fast=40., plain=40.),
+                times=dict(
+                    full=t(full),
+                    fast=t(fast),
+                    plain=t(0.4),
+                    train_factorized=t(train_f),
+                    train_plain=t(train_p))),
+            folded=[dict(k=k, ratio=r) for k, r in zip((1, 3), folded)],
+            segmentation=dict(speedup=seg, flops=dict(fast=1., ddpmseg=3.)),
+            memory=dict(
+                activation_reduction=(None if act is None else 1 -
+                                      act[1] / act[0])),
+            data=dict(loader_imgs_per_s=data, train_imgs_per_s=1., ratio=data))
+    ])
 
 
 def _verdicts(**kwargs):
@@ -41,7 +53,7 @@ def _verdicts(**kwargs):
 def test_targets_flip_with_the_numbers():
     # FLOP ratios: fast/full 0.4, full/plain 2.5
     assert _verdicts(seg=12.) == [True] * 7
-    assert _verdicts(fast=0.45, seg=12.)[0] is False   # > 1.1 * 0.4
+    assert _verdicts(fast=0.45, seg=12.)[0] is False  # > 1.1 * 0.4
     assert _verdicts(fast=0.43, seg=12.)[0] is True
     assert _verdicts(train_f=2.8, seg=12.)[1] is False  # > 1.1 * 2.5
     assert _verdicts(folded=(1.1, .9), seg=12.)[2:4] == [False, True]
@@ -91,15 +103,15 @@ def test_docs_page_has_the_markers():
 
 
 def test_quick_run_writes_every_figure(tmp_path):
-    cfg = dump(tiny_config(str(tmp_path / 'work')),
-               str(tmp_path / 'tiny.py'))
+    cfg = dump(tiny_config(str(tmp_path / 'work')), str(tmp_path / 'tiny.py'))
     md = tmp_path / 'benchmarks.md'
     md.write_text(f'# page\n{report.MD_START}\nplaceholder\n'
                   f'{report.MD_END}\n')
     out = str(tmp_path / 'bench.json')
     result = benchmark.main([
         '--quick', '--configs', cfg, '--batch-sizes', '2', '--threads', '1',
-        '--out', out, '--md', str(md)
+        '--out', out, '--md',
+        str(md)
     ])
     with open(out) as f:
         saved = json.load(f)
@@ -107,8 +119,9 @@ def test_quick_run_writes_every_figure(tmp_path):
     assert '--quick' in saved['command'] and 'benchmark.py' in saved['command']
     (r, ) = saved['configs']
     times = r['paths']['times']
-    assert set(times) == {'full', 'fast', 'plain', 'train_factorized',
-                          'train_plain'}
+    assert set(times) == {
+        'full', 'fast', 'plain', 'train_factorized', 'train_plain'
+    }
     assert all(t['median_s'] > 0 for t in times.values())
     assert [f['k'] for f in r['folded']] == [1, 3]
     assert set(r['sampling']) == {'ddpm', 'ddim'}
@@ -119,8 +132,9 @@ def test_quick_run_writes_every_figure(tmp_path):
         assert mem['batch'] == 2 and mem['with_cp'] == (key == 'with_cp')
         assert mem['peak_bytes'] is not None
     assert r['data']['loader_imgs_per_s'] > 0
-    assert set(r['switches']['rows']) == {'baseline', 'channels_last',
-                                          'bf16', 'with_cp'}
+    assert set(r['switches']['rows']) == {
+        'baseline', 'channels_last', 'bf16', 'with_cp'
+    }
     assert len(saved['targets']) == 7
     text = md.read_text()
     assert 'placeholder' not in text and saved['command'] in text
@@ -137,6 +151,5 @@ def test_default_plan_is_the_two_documented_configs():
     assert benchmark.parse_args(['--device', 'cuda']).switches[-1] == \
         'compile'
     with pytest.raises(ValueError):
-        benchmark.parse_args(['--configs', 'a.py', '--batch-sizes', '1',
-                              '2'])
+        benchmark.parse_args(['--configs', 'a.py', '--batch-sizes', '1', '2'])
     assert args.folded_k == [1, 2, 3, 4]

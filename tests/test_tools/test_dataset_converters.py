@@ -46,9 +46,10 @@ def _flowers_raw(root):
         _save(root / 'segmim' / f'segmim_{i:05d}.jpg', seg)
     savemat(
         str(root / 'setid.mat'),
-        dict(trnid=np.array([[1]]),
-             valid=np.array([[2]]),
-             tstid=np.array([[3, 4]])))
+        dict(
+            trnid=np.array([[1]]),
+            valid=np.array([[2]]),
+            tstid=np.array([[3, 4]])))
 
 
 def test_flowers102_uses_the_iem_split_and_blue_background(tmp_path):
@@ -203,9 +204,8 @@ def test_imagenet64_unpacks_batches_into_class_folders(tmp_path):
     rng = np.random.default_rng(0)
     images = rng.integers(0, 256, (3, 8, 8, 3), dtype=np.uint8)
     data = images.transpose(0, 3, 1, 2).reshape(3, -1)  # planar R, G, B
-    np.savez(tmp_path / 'train_data_batch_1.npz',
-             data=data,
-             labels=[1, 1000, 1])
+    np.savez(
+        tmp_path / 'train_data_batch_1.npz', data=data, labels=[1, 1000, 1])
     np.savez(tmp_path / 'val_data.npz', data=data[:1], labels=[5])
     out = tmp_path / 'imagenet64'
     _tool('imagenet64').main(

@@ -10,7 +10,6 @@ from PIL import Image
 
 from conftest import load_tool
 
-
 TOOL = 'tools/analysis_tools/davis_baselines.py'
 
 

@@ -117,8 +117,8 @@ class _Setup:
         cfg.pop('work_dir')
         cfg.custom_imports.imports.append('mmfactdiff_dist_probe')
         cfg.custom_hooks = [
-            h for h in cfg.custom_hooks
-            if h['type'] != 'SampleVisualizationHook'
+            h
+            for h in cfg.custom_hooks if h['type'] != 'SampleVisualizationHook'
         ] + [dict(type='DistProbeHook')]
         self.probe_index = len(cfg.custom_hooks) - 1
         self.config = dump(cfg, osp.join(root, 'config.py'))
@@ -139,7 +139,11 @@ class _Setup:
         cmd += ['--work-dir', work_dir, *args]
         env = dict(self.env, PORT=_free_port())
         proc = subprocess.run(
-            cmd, cwd=REPO_ROOT, env=env, capture_output=True, text=True,
+            cmd,
+            cwd=REPO_ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
             timeout=600)
         return work_dir, proc.returncode, proc.stdout + proc.stderr
 
@@ -209,8 +213,8 @@ def test_dist_train_resumes_exactly(setup, dist_run):
         'killed', 2,
         *setup.dist_options(f'custom_hooks.{setup.probe_index}.kill_at=4'))
     assert rc != 0 and 'killed' in out, out[-5000:]
-    assert open(osp.join(killed, 'last_checkpoint')).read().endswith(
-        'iter_3.pth')
+    assert open(osp.join(killed,
+                         'last_checkpoint')).read().endswith('iter_3.pth')
     resumed, rc, out = setup.run('killed', 2, '--resume',
                                  *setup.dist_options())
     assert rc == 0, out[-5000:]

@@ -11,7 +11,6 @@ from conftest import load_tool
 from tiny_configs import MAIN_CONFIG, TINY_OPTIONS
 from tiny_models import tiny_segmentor
 
-
 get_flops = load_tool('tools/analysis_tools/get_flops.py')
 
 
@@ -77,12 +76,12 @@ def test_ddpmseg_blocks_follow_the_paper_positions():
 
 def test_cli_on_a_config(tmp_path, capsys):
     out = str(tmp_path / 'flops.json')
-    opts = [f'{k}={v}' for k, v in TINY_OPTIONS.items()
-            if k.startswith('model.')]
+    opts = [
+        f'{k}={v}' for k, v in TINY_OPTIONS.items() if k.startswith('model.')
+    ]
     opts = [o.replace(' ', '') for o in opts]
-    res = get_flops.main([
-        MAIN_CONFIG, '--shape', '16', '--json', out, '--cfg-options', *opts
-    ])
+    res = get_flops.main(
+        [MAIN_CONFIG, '--shape', '16', '--json', out, '--cfg-options', *opts])
     printed = capsys.readouterr().out
     for path in get_flops.PATHS:
         assert path in res and res[path]['flops'] > 0

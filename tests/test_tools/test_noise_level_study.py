@@ -7,7 +7,6 @@ from benchmark_fixtures import save_random_checkpoint
 from conftest import load_tool
 from tiny_configs import dump, tiny_config
 
-
 TOOL = 'tools/analysis_tools/noise_level_study.py'
 
 

@@ -12,7 +12,10 @@ def test_profiles_folded_and_looped_decoding():
                     'profile_folded_decoding.py')
     proc = subprocess.run(
         [sys.executable, tool, '--k', '2', '--batch', '1', '--repeats', '1'],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = proc.stdout
     assert '== folded: K=2, batch 1' in out and '== loop: K=2, batch 1' in out

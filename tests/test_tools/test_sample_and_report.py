@@ -26,9 +26,10 @@ def test_sample_tool_writes_grids_and_arrays(trained, tmp_path):
     cfg, ckpt = trained
     sample = load_tool('tools/sample.py')
     out = str(tmp_path / 'samples')
-    sample.main([cfg, ckpt, '--out-dir', out, '--num-samples', '3',
-                 '--scheduler', 'ddim', '--num-steps', '3', '--batch-size',
-                 '2', '--seed', '1'])
+    sample.main([
+        cfg, ckpt, '--out-dir', out, '--num-samples', '3', '--scheduler',
+        'ddim', '--num-steps', '3', '--batch-size', '2', '--seed', '1'
+    ])
     arrays = np.load(osp.join(out, 'samples.npz'))
     assert arrays['images'].shape == (3, 32, 32, 3)
     assert arrays['images'].dtype == np.uint8
@@ -39,28 +40,30 @@ def test_sample_tool_writes_grids_and_arrays(trained, tmp_path):
     assert grid.width > 32 * 2 * 3  # three tiles of image + mask
     # the same seed gives the same samples
     out2 = str(tmp_path / 'again')
-    sample.main([cfg, ckpt, '--out-dir', out2, '--num-samples', '3',
-                 '--scheduler', 'ddim', '--num-steps', '3', '--batch-size',
-                 '2', '--seed', '1'])
+    sample.main([
+        cfg, ckpt, '--out-dir', out2, '--num-samples', '3', '--scheduler',
+        'ddim', '--num-steps', '3', '--batch-size', '2', '--seed', '1'
+    ])
     np.testing.assert_array_equal(
-        arrays['images'], np.load(osp.join(out2, 'samples.npz'))['images'])
+        arrays['images'],
+        np.load(osp.join(out2, 'samples.npz'))['images'])
 
 
-def test_sample_tool_rejects_labels_for_unconditional_model(trained,
-                                                            tmp_path):
+def test_sample_tool_rejects_labels_for_unconditional_model(trained, tmp_path):
     cfg, ckpt = trained
     sample = load_tool('tools/sample.py')
     with pytest.raises(ValueError, match='unconditional'):
-        sample.main([cfg, ckpt, '--out-dir', str(tmp_path), '--labels', '1',
-                     '--num-steps', '2'])
+        sample.main([
+            cfg, ckpt, '--out-dir',
+            str(tmp_path), '--labels', '1', '--num-steps', '2'
+        ])
 
 
 def test_segmentation_report_writes_a_grid(trained, tmp_path):
     cfg, ckpt = trained
     report = load_tool('tools/analysis_tools/segmentation_report.py')
     out = str(tmp_path / 'grid.png')
-    report.main([cfg, ckpt, '--out', out, '--num-images', '4', '--scale',
-                 '1'])
+    report.main([cfg, ckpt, '--out', out, '--num-images', '4', '--scale', '1'])
     grid = Image.open(out)
     # 4 tiles, each image | regions | ground truth
     assert grid.width >= 4 * 3 * 32
@@ -81,11 +84,17 @@ def test_test_tool_metrics_and_show_dir_on_rendered_data(trained, tmp_path):
     import sys
     cfg, ckpt = trained
     work = tmp_path / 'test'
-    proc = subprocess.run(
-        [sys.executable, osp.join(REPO_ROOT, 'tools', 'test.py'), cfg, ckpt,
-         '--work-dir', str(work), '--show-dir', str(work / 'vis'), '--out',
-         str(work / 'pred')],
-        capture_output=True, text=True, cwd=REPO_ROOT, timeout=300)
+    proc = subprocess.run([
+        sys.executable,
+        osp.join(REPO_ROOT, 'tools', 'test.py'), cfg, ckpt, '--work-dir',
+        str(work), '--show-dir',
+        str(work / 'vis'), '--out',
+        str(work / 'pred')
+    ],
+                          capture_output=True,
+                          text=True,
+                          cwd=REPO_ROOT,
+                          timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert 'IEM/ReDO per-image polarity rule' in proc.stdout + proc.stderr
     overlays = glob.glob(str(work / 'vis' / '**' / '*.png'), recursive=True)
@@ -112,8 +121,8 @@ def test_load_weights_picks_ema_and_raw_copies(trained):
     assert not torch.equal(ema.state_dict()[key], raw.state_dict()[key])
 
 
-def test_strict_loading_refuses_a_checkpoint_of_another_model(trained,
-                                                              tmp_path):
+def test_strict_loading_refuses_a_checkpoint_of_another_model(
+        trained, tmp_path):
     import torch
     from mmfactdiff.apis import init_factdiff_model
     cfg, ckpt = trained

@@ -49,17 +49,18 @@ def test_voc_unsupervised_protocols_with_test_tool(tmp_path):
     cfg.merge_from_dict(opts)
     ckpt = save_random_checkpoint(cfg, str(tmp_path / 'random.pth'))
     work = tmp_path / 'work'
-    proc = subprocess.run([
-        sys.executable,
-        osp.join(REPO_ROOT, 'tools', 'test.py'), VOC_CONFIG, ckpt,
-        '--work-dir',
-        str(work), '--show-dir',
-        str(work / 'vis'), '--cfg-options'
-    ] + _cli(opts),
-                          capture_output=True,
-                          text=True,
-                          cwd=REPO_ROOT,
-                          timeout=300)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            osp.join(REPO_ROOT, 'tools', 'test.py'), VOC_CONFIG, ckpt,
+            '--work-dir',
+            str(work), '--show-dir',
+            str(work / 'vis'), '--cfg-options'
+        ] + _cli(opts),
+        capture_output=True,
+        text=True,
+        cwd=REPO_ROOT,
+        timeout=300)
     log = proc.stdout + proc.stderr
     assert proc.returncode == 0, log[-4000:]
     # both protocols are named, and their tables list the VOC classes

@@ -14,9 +14,9 @@ from mmfactdiff.utils import benchmark_utils
 
 def test_exports():
     assert set(utils.__all__) == {
-        'timeit', 'sync_device', 'rss_bytes', 'machine_info',
-        'PeakRSSSampler', 'dump_json_atomic', 'load_checkpoint_file',
-        'UnsafeCheckpointError', 'TRUST_ENV', 'trust_checkpoints'
+        'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
+        'dump_json_atomic', 'load_checkpoint_file', 'UnsafeCheckpointError',
+        'TRUST_ENV', 'trust_checkpoints'
     }
     for name in utils.__all__:
         assert hasattr(utils, name)

@@ -30,8 +30,10 @@ class _WritesAFile:
 def _evil_checkpoint(tmp_path, model):
     marker = tmp_path / 'code-ran'
     ckpt = tmp_path / 'evil.pth'
-    torch.save(dict(state_dict=model.state_dict(),
-                    meta=dict(x=_WritesAFile(str(marker)))), ckpt)
+    torch.save(
+        dict(
+            state_dict=model.state_dict(),
+            meta=dict(x=_WritesAFile(str(marker)))), ckpt)
     return ckpt, marker
 
 

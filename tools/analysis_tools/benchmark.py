@@ -48,10 +48,14 @@ from mmfactdiff.utils import machine_info, sync_device, timeit
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_memory import bench_memory, memory_child  # noqa: E402
-from benchmark_models import (build_on_device, looped_regions,  # noqa: E402
-                              train_step_fn)
-from benchmark_report import (evaluate_targets, render_markdown,  # noqa: E402
-                              write_markdown)
+from benchmark_models import (
+    build_on_device,
+    looped_regions,  # noqa: E402
+    train_step_fn)
+from benchmark_report import (
+    evaluate_targets,
+    render_markdown,  # noqa: E402
+    write_markdown)
 from get_flops import ForwardPath, build_model, path_flops  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -67,41 +71,66 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description='Benchmark the factorized model (one run, one machine)')
     p.add_argument('--configs', nargs='+', default=DEFAULT_CONFIGS)
-    p.add_argument('--batch-sizes', type=int, nargs='+', default=None,
-                   help='timing batch size per config (default 8 1)')
+    p.add_argument(
+        '--batch-sizes',
+        type=int,
+        nargs='+',
+        default=None,
+        help='timing batch size per config (default 8 1)')
     p.add_argument('--device', default='cpu', help='cpu or cuda')
-    p.add_argument('--threads', type=int, default=None,
-                   help='torch threads (default: torch\'s)')
+    p.add_argument(
+        '--threads',
+        type=int,
+        default=None,
+        help='torch threads (default: torch\'s)')
     p.add_argument('--warmup', type=int, default=1)
     p.add_argument('--repeats', type=int, default=3)
-    p.add_argument('--budget-s', type=float, default=60.,
-                   help='longest single measurement; longer sampling chains '
-                   'are extrapolated, longer memory backward passes skipped')
+    p.add_argument(
+        '--budget-s',
+        type=float,
+        default=60.,
+        help='longest single measurement; longer sampling chains '
+        'are extrapolated, longer memory backward passes skipped')
     p.add_argument('--folded-k', type=int, nargs='+', default=[1, 2, 3, 4])
     p.add_argument('--ddpm-steps', type=int, default=1000)
     p.add_argument('--ddim-steps', type=int, default=50)
-    p.add_argument('--probe-steps', type=int, default=3,
-                   help='chain length used to estimate the time per step')
+    p.add_argument(
+        '--probe-steps',
+        type=int,
+        default=3,
+        help='chain length used to estimate the time per step')
     p.add_argument('--mem-batch', type=int, default=16)
     p.add_argument('--mem-size', type=int, default=64)
     p.add_argument('--data-batches', type=int, default=5)
-    p.add_argument('--switches', nargs='*', choices=SWITCHES, default=None,
-                   help='switch rows (default: all but compile on CPU, all '
-                   'on CUDA)')
-    p.add_argument('--switch-configs', nargs='*', default=None,
-                   help='configs for the switch rows (default: the first)')
+    p.add_argument(
+        '--switches',
+        nargs='*',
+        choices=SWITCHES,
+        default=None,
+        help='switch rows (default: all but compile on CPU, all '
+        'on CUDA)')
+    p.add_argument(
+        '--switch-configs',
+        nargs='*',
+        default=None,
+        help='configs for the switch rows (default: the first)')
     p.add_argument('--compile-backend', default='inductor')
-    p.add_argument('--quick', action='store_true',
-                   help='tiny sizes and one repeat: checks the tool, '
-                   'measures nothing worth reporting')
+    p.add_argument(
+        '--quick',
+        action='store_true',
+        help='tiny sizes and one repeat: checks the tool, '
+        'measures nothing worth reporting')
     p.add_argument('--out', default='work_dirs/benchmark/benchmark.json')
-    p.add_argument('--md', default=None,
-                   help='markdown file whose results section to replace')
+    p.add_argument(
+        '--md',
+        default=None,
+        help='markdown file whose results section to replace')
     p.add_argument('--memory-child', help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.batch_sizes is None:
-        args.batch_sizes = (DEFAULT_BATCH_SIZES if args.configs
-                            == DEFAULT_CONFIGS else [1] * len(args.configs))
+        args.batch_sizes = (
+            DEFAULT_BATCH_SIZES if args.configs == DEFAULT_CONFIGS else [1] *
+            len(args.configs))
     if len(args.batch_sizes) != len(args.configs):
         raise ValueError('--batch-sizes needs one value per config')
     if args.quick:
@@ -137,9 +166,17 @@ def bench_paths(model: torch.nn.Module, size: int, batch: int,
     for name, plain in (('train_factorized', False), ('train_plain', True)):
         step = train_step_fn(copy.deepcopy(model), x, plain=plain)
         times[name] = timeit(step, args.warmup, args.repeats, args.device)
-    return dict(batch=batch, flops_per_image={
-        k: v['flops'] for k, v in flops.items()
-    }, params={k: v['params'] for k, v in flops.items()}, times=times)
+    return dict(
+        batch=batch,
+        flops_per_image={
+            k: v['flops']
+            for k, v in flops.items()
+        },
+        params={
+            k: v['params']
+            for k, v in flops.items()
+        },
+        times=times)
 
 
 def bench_folded(model: torch.nn.Module, size: int, batch: int,
@@ -153,16 +190,20 @@ def bench_folded(model: torch.nn.Module, size: int, batch: int,
         feats = model.extract_feat(
             x, torch.full((batch, ), t, device=args.device))
         for k in args.folded_k:
-            masks = torch.randn(batch, k, size, size,
-                                device=args.device).softmax(1)
+            masks = torch.randn(
+                batch, k, size, size, device=args.device).softmax(1)
             folded = timeit(
                 lambda: model.decoder.forward_regions(feats, masks),
                 args.warmup, args.repeats, args.device)
             looped = timeit(
                 lambda: looped_regions(model.decoder, feats, masks),
                 args.warmup, args.repeats, args.device)
-            rows.append(dict(k=k, folded=folded, looped=looped,
-                             ratio=folded['median_s'] / looped['median_s']))
+            rows.append(
+                dict(
+                    k=k,
+                    folded=folded,
+                    looped=looped,
+                    ratio=folded['median_s'] / looped['median_s']))
     return rows
 
 
@@ -170,8 +211,8 @@ def _chain_time(model: torch.nn.Module, size: int, steps: int,
                 scheduler: dict) -> float:
     gen = torch.Generator().manual_seed(0)
     start = time.perf_counter()
-    model.sample(1, img_size=size, num_steps=steps, scheduler=scheduler,
-                 generator=gen)
+    model.sample(
+        1, img_size=size, num_steps=steps, scheduler=scheduler, generator=gen)
     sync_device(str(next(model.parameters()).device))
     return time.perf_counter() - start
 
@@ -180,13 +221,14 @@ def bench_sampling(model: torch.nn.Module, size: int,
                    args: argparse.Namespace) -> Dict[str, object]:
     """Seconds per image of DDPM and DDIM chains (batch of one image)."""
     model.eval()
-    base = dict(num_train_timesteps=model.scheduler.num_train_timesteps,
-                beta_schedule=model.scheduler.beta_schedule)
+    base = dict(
+        num_train_timesteps=model.scheduler.num_train_timesteps,
+        beta_schedule=model.scheduler.beta_schedule)
     out = {}
-    for name, steps, sched in (
-            ('ddpm', args.ddpm_steps, dict(type='DDPMNoiseScheduler')),
-            ('ddim', args.ddim_steps, dict(type='DDIMNoiseScheduler',
-                                           eta=0.))):
+    for name, steps, sched in (('ddpm', args.ddpm_steps,
+                                dict(type='DDPMNoiseScheduler')),
+                               ('ddim', args.ddim_steps,
+                                dict(type='DDIMNoiseScheduler', eta=0.))):
         sched = dict(sched, **base)
         steps = min(steps, base['num_train_timesteps'])
         probe = min(args.probe_steps, steps)
@@ -198,9 +240,11 @@ def bench_sampling(model: torch.nn.Module, size: int,
         else:
             seconds = per_step * steps
             measured = probe
-        out[name] = dict(steps=steps, seconds_per_image=seconds,
-                         measured_steps=measured,
-                         extrapolated=measured < steps)
+        out[name] = dict(
+            steps=steps,
+            seconds_per_image=seconds,
+            measured_steps=measured,
+            extrapolated=measured < steps)
     return out
 
 
@@ -239,13 +283,13 @@ def bench_data(config: str, train_imgs_per_s: float,
         images += batch['inputs'].shape[0]
     seconds = time.perf_counter() - start
     loader_rate = images / seconds
-    return dict(batch_size=cfg.train_dataloader.batch_size,
-                num_workers=cfg.train_dataloader.num_workers,
-                loader_imgs_per_s=loader_rate,
-                train_imgs_per_s=train_imgs_per_s,
-                ratio=loader_rate / train_imgs_per_s,
-                loader_share=train_imgs_per_s /
-                (loader_rate + train_imgs_per_s))
+    return dict(
+        batch_size=cfg.train_dataloader.batch_size,
+        num_workers=cfg.train_dataloader.num_workers,
+        loader_imgs_per_s=loader_rate,
+        train_imgs_per_s=train_imgs_per_s,
+        ratio=loader_rate / train_imgs_per_s,
+        loader_share=train_imgs_per_s / (loader_rate + train_imgs_per_s))
 
 
 def bench_switches(config: str, size: int, batch: int,
@@ -286,15 +330,17 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     if args.threads:
         torch.set_num_threads(args.threads)
     argv = sys.argv[1:] if argv is None else argv
-    command = ' '.join(
-        ([f'OMP_NUM_THREADS={os.environ["OMP_NUM_THREADS"]}']
-         if 'OMP_NUM_THREADS' in os.environ else []) +
-        ['python', 'tools/analysis_tools/benchmark.py'] +
-        [shlex.quote(a) for a in argv])
-    result = dict(command=command,
-                  machine=machine_info(args.device, REPO_ROOT),
-                  quick=args.quick, warmup=args.warmup,
-                  repeats=args.repeats, configs=[])
+    command = ' '.join(([f'OMP_NUM_THREADS={os.environ["OMP_NUM_THREADS"]}']
+                        if 'OMP_NUM_THREADS' in os.environ else []) +
+                       ['python', 'tools/analysis_tools/benchmark.py'] +
+                       [shlex.quote(a) for a in argv])
+    result = dict(
+        command=command,
+        machine=machine_info(args.device, REPO_ROOT),
+        quick=args.quick,
+        warmup=args.warmup,
+        repeats=args.repeats,
+        configs=[])
     start = time.perf_counter()
 
     def log(msg: str) -> None:
@@ -306,8 +352,8 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
         if args.quick:
             size = min(size, 16)
         name = osp.splitext(osp.basename(config))[0]
-        r = dict(name=name, config=config, size=size,
-                 k=int(model.out_channels))
+        r = dict(
+            name=name, config=config, size=size, k=int(model.out_channels))
         log(f'{name}: paths')
         r['paths'] = bench_paths(model, size, batch, args)
         log(f'{name}: folded decoding')

@@ -50,8 +50,8 @@ def memory_child(spec: dict) -> dict:
     cuda = device.startswith('cuda')
     model = build_on_device(spec['config'], device, with_cp=spec['with_cp'])
     model.train()
-    x = torch.randn(spec['batch'], 3, spec['size'], spec['size'],
-                    device=device)
+    x = torch.randn(
+        spec['batch'], 3, spec['size'], spec['size'], device=device)
     torch.manual_seed(0)
     factor = 3 if spec['with_cp'] else 2
 
@@ -83,10 +83,13 @@ def memory_child(spec: dict) -> dict:
             loss.backward()
             sync_device(device)
     peak = torch.cuda.max_memory_allocated() if cuda else sampler.peak
-    return dict(spec, base_bytes=base, activation_bytes=after_fwd - base,
-                forward_s=fwd_s,
-                peak_bytes=peak - base if run_backward else None,
-                backward_skipped=not run_backward)
+    return dict(
+        spec,
+        base_bytes=base,
+        activation_bytes=after_fwd - base,
+        forward_s=fwd_s,
+        peak_bytes=peak - base if run_backward else None,
+        backward_skipped=not run_backward)
 
 
 def bench_memory(config: str, args: argparse.Namespace) -> Dict[str, object]:
@@ -95,13 +98,22 @@ def bench_memory(config: str, args: argparse.Namespace) -> Dict[str, object]:
     out = {}
     env = dict(os.environ, MALLOC_MMAP_THRESHOLD_='65536')
     for with_cp in (False, True):
-        spec = dict(config=config, with_cp=with_cp, batch=args.mem_batch,
-                    size=args.mem_size, device=args.device,
-                    threads=args.threads, budget_s=args.budget_s)
-        proc = subprocess.run(
-            [sys.executable, BENCHMARK_TOOL, '--memory-child',
-             json.dumps(spec)],
-            capture_output=True, text=True, env=env, cwd=REPO_ROOT)
+        spec = dict(
+            config=config,
+            with_cp=with_cp,
+            batch=args.mem_batch,
+            size=args.mem_size,
+            device=args.device,
+            threads=args.threads,
+            budget_s=args.budget_s)
+        proc = subprocess.run([
+            sys.executable, BENCHMARK_TOOL, '--memory-child',
+            json.dumps(spec)
+        ],
+                              capture_output=True,
+                              text=True,
+                              env=env,
+                              cwd=REPO_ROOT)
         if proc.returncode != 0:
             raise RuntimeError(f'memory measurement failed:\n{proc.stderr}')
         out['with_cp' if with_cp else 'no_cp'] = json.loads(

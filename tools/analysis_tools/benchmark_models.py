@@ -13,8 +13,7 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from get_flops import ForwardPath, build_model  # noqa: E402
 
 
-def build_on_device(config: str, device: str,
-                    **options) -> torch.nn.Module:
+def build_on_device(config: str, device: str, **options) -> torch.nn.Module:
     """The config's segmentor on ``device``, with ``model.<key>`` options.
 
     Args:
@@ -69,8 +68,10 @@ def train_step_fn(model: torch.nn.Module,
     """
     model.train()
     if plain:
-        params = [p for m in (model.backbone, model.decoder.decoders[0])
-                  for p in m.parameters()]
+        params = [
+            p for m in (model.backbone, model.decoder.decoders[0])
+            for p in m.parameters()
+        ]
     else:
         params = list(model.parameters())
     optim = torch.optim.Adam(params, lr=1e-4)
@@ -78,8 +79,10 @@ def train_step_fn(model: torch.nn.Module,
     device_type = x.device.type
 
     def step() -> None:
-        with torch.autocast(device_type, dtype=autocast_dtype,
-                            enabled=autocast_dtype is not None):
+        with torch.autocast(
+                device_type,
+                dtype=autocast_dtype,
+                enabled=autocast_dtype is not None):
             if plain:
                 loss = plain_loss(model, x)
             else:
@@ -99,4 +102,5 @@ def looped_regions(decoder: torch.nn.Module, feats: Sequence[torch.Tensor],
     return torch.stack([
         decoder.forward_region(feats, masks[:, i:i + 1], region=i)
         for i in range(masks.shape[1])
-    ], dim=1)
+    ],
+                       dim=1)

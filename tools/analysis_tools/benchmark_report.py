@@ -26,57 +26,71 @@ def evaluate_targets(result: Dict[str, object]) -> List[Dict[str, object]]:
         fl, tm = paths['flops_per_image'], paths['times']
         flop_ratio = fl['fast'] / fl['full']
         time_ratio = tm['fast']['median_s'] / tm['full']['median_s']
-        rows.append(dict(
-            config=name, target='fast path / full forward time <= 1.1 x '
-            'their FLOP ratio',
-            measured=f'{time_ratio:.3f} vs 1.1 x {flop_ratio:.3f} = '
-            f'{1.1 * flop_ratio:.3f}',
-            met=time_ratio <= 1.1 * flop_ratio))
+        rows.append(
+            dict(
+                config=name,
+                target='fast path / full forward time <= 1.1 x '
+                'their FLOP ratio',
+                measured=f'{time_ratio:.3f} vs 1.1 x {flop_ratio:.3f} = '
+                f'{1.1 * flop_ratio:.3f}',
+                met=time_ratio <= 1.1 * flop_ratio))
         flop_ratio = fl['full'] / fl['plain']
-        time_ratio = (tm['train_factorized']['median_s'] /
-                      tm['train_plain']['median_s'])
-        rows.append(dict(
-            config=name, target='factorized / plain U-Net training step '
-            '<= 1.1 x their FLOP ratio',
-            measured=f'{time_ratio:.3f} vs 1.1 x {flop_ratio:.3f} = '
-            f'{1.1 * flop_ratio:.3f}',
-            met=time_ratio <= 1.1 * flop_ratio))
+        time_ratio = (
+            tm['train_factorized']['median_s'] / tm['train_plain']['median_s'])
+        rows.append(
+            dict(
+                config=name,
+                target='factorized / plain U-Net training step '
+                '<= 1.1 x their FLOP ratio',
+                measured=f'{time_ratio:.3f} vs 1.1 x {flop_ratio:.3f} = '
+                f'{1.1 * flop_ratio:.3f}',
+                met=time_ratio <= 1.1 * flop_ratio))
         folded = r['folded']
         no_slower = all(f['ratio'] <= NOISE for f in folded)
         faster = [f for f in folded if f['k'] >= 3]
-        rows.append(dict(
-            config=name, target=f'folded decoding no slower than the K-loop'
-            f' at any K (folded/loop <= {NOISE})',
-            measured=', '.join(f'K={f["k"]}: {f["ratio"]:.3f}'
-                               for f in folded),
-            met=no_slower))
-        rows.append(dict(
-            config=name, target='folded decoding faster than the K-loop at '
-            'K >= 3 (folded/loop < 1)',
-            measured=', '.join(f'K={f["k"]}: {f["ratio"]:.3f}'
-                               for f in faster) or 'no K >= 3 measured',
-            met=all(f['ratio'] < 1 for f in faster) if faster else None))
+        rows.append(
+            dict(
+                config=name,
+                target=f'folded decoding no slower than the K-loop'
+                f' at any K (folded/loop <= {NOISE})',
+                measured=', '.join(f'K={f["k"]}: {f["ratio"]:.3f}'
+                                   for f in folded),
+                met=no_slower))
+        rows.append(
+            dict(
+                config=name,
+                target='folded decoding faster than the K-loop at '
+                'K >= 3 (folded/loop < 1)',
+                measured=', '.join(f'K={f["k"]}: {f["ratio"]:.3f}'
+                                   for f in faster) or 'no K >= 3 measured',
+                met=all(f['ratio'] < 1 for f in faster) if faster else None))
         seg = r['segmentation']
-        rows.append(dict(
-            config=name, target='segmenting one image >= 10x faster than a '
-            '3-timestep full U-Net feature pass (DDPM-seg)',
-            measured=f'{seg["speedup"]:.2f}x (FLOP ratio '
-            f'{seg["flops"]["ddpmseg"] / seg["flops"]["fast"]:.2f}x)',
-            met=seg['speedup'] >= 10))
+        rows.append(
+            dict(
+                config=name,
+                target='segmenting one image >= 10x faster than a '
+                '3-timestep full U-Net feature pass (DDPM-seg)',
+                measured=f'{seg["speedup"]:.2f}x (FLOP ratio '
+                f'{seg["flops"]["ddpmseg"] / seg["flops"]["fast"]:.2f}x)',
+                met=seg['speedup'] >= 10))
         red = r['memory']['activation_reduction']
-        rows.append(dict(
-            config=name, target='gradient checkpointing cuts training '
-            'activation memory by >= 40%',
-            measured='n/a' if red is None else f'{100 * red:.1f}%',
-            met=None if red is None else red >= 0.4))
+        rows.append(
+            dict(
+                config=name,
+                target='gradient checkpointing cuts training '
+                'activation memory by >= 40%',
+                measured='n/a' if red is None else f'{100 * red:.1f}%',
+                met=None if red is None else red >= 0.4))
         data = r['data']
-        rows.append(dict(
-            config=name, target='data loader faster than training '
-            'consumption (never the bottleneck)',
-            measured=f'{data["loader_imgs_per_s"]:.0f} vs '
-            f'{data["train_imgs_per_s"]:.1f} img/s '
-            f'({data["ratio"]:.0f}x)',
-            met=data['ratio'] >= 1))
+        rows.append(
+            dict(
+                config=name,
+                target='data loader faster than training '
+                'consumption (never the bottleneck)',
+                measured=f'{data["loader_imgs_per_s"]:.0f} vs '
+                f'{data["train_imgs_per_s"]:.1f} img/s '
+                f'({data["ratio"]:.0f}x)',
+                met=data['ratio'] >= 1))
     return rows
 
 
@@ -103,13 +117,13 @@ def render_markdown(result: Dict[str, object]) -> str:
     """
     m = result['machine']
     lines = [
-        f'Measured {m["date"]} at commit `{m["commit"]}`'
-        + (' (**--quick: smoke-test sizes, not a measurement**)'
-           if result['quick'] else '') + '.', '',
-        '```bash', result['command'], '```', '',
+        f'Measured {m["date"]} at commit `{m["commit"]}`' +
+        (' (**--quick: smoke-test sizes, not a measurement**)'
+         if result['quick'] else '') + '.', '', '```bash', result['command'],
+        '```', '',
         f'Machine: {m["cpu"]}, {m["cpu_count"]} cores, torch threads '
-        f'{m["torch_threads"]}' + (f', GPU {m["gpu"]}' if 'gpu' in m else '')
-        + f'; device `{m["device"]}`; python {m["python"]}, torch '
+        f'{m["torch_threads"]}' + (f', GPU {m["gpu"]}' if 'gpu' in m else '') +
+        f'; device `{m["device"]}`; python {m["python"]}, torch '
         f'{m["torch"]}, mmengine {m["mmengine"]}, mmcv {m["mmcv"]}, mmseg '
         f'{m["mmseg"]}. Times are medians of {result["repeats"]} runs after '
         f'{result["warmup"]} warm-up run(s). FLOPs count a multiply-add as '
@@ -123,24 +137,23 @@ def render_markdown(result: Dict[str, object]) -> str:
         p = r['paths']
         fl, tm, b = p['flops_per_image'], p['times'], p['batch']
         lines += [
-            '', f'### {r["name"]} ({r["size"]}x{r["size"]}, K = {r["k"]})',
-            '', f'Forward paths and training steps, batch {b}:', '',
+            '', f'### {r["name"]} ({r["size"]}x{r["size"]}, K = {r["k"]})', '',
+            f'Forward paths and training steps, batch {b}:', '',
             '| what | GFLOPs / image | ms / batch | ms / image |',
             '| --- | --- | --- | --- |'
         ]
-        for key, label, f in (
-                ('full', 'full factorized forward', fl['full']),
-                ('fast', 'segmentation fast path', fl['fast']),
-                ('plain', 'plain same-width U-Net forward', fl['plain']),
-                ('train_factorized', 'training step, factorized',
-                 3 * fl['full']),
-                ('train_plain', 'training step, plain U-Net',
-                 3 * fl['plain'])):
-            lines.append(
-                f'| {label} | {f / 1e9:.3f}'
-                + (' (~3x fwd)' if key.startswith('train') else '') +
-                f' | {_ms(tm[key])} | '
-                f'{1e3 * tm[key]["median_s"] / b:.1f} |')
+        for key, label, f in (('full', 'full factorized forward', fl['full']),
+                              ('fast', 'segmentation fast path', fl['fast']),
+                              ('plain', 'plain same-width U-Net forward',
+                               fl['plain']),
+                              ('train_factorized', 'training step, factorized',
+                               3 * fl['full']), ('train_plain',
+                                                 'training step, plain U-Net',
+                                                 3 * fl['plain'])):
+            lines.append(f'| {label} | {f / 1e9:.3f}' +
+                         (' (~3x fwd)' if key.startswith('train') else '') +
+                         f' | {_ms(tm[key])} | '
+                         f'{1e3 * tm[key]["median_s"] / b:.1f} |')
         lines += [
             '', f'Decoding K regions, batch {b} (decoder only, no grad):', '',
             '| K | folded ms | K-loop ms | folded / loop |',
@@ -150,8 +163,10 @@ def render_markdown(result: Dict[str, object]) -> str:
             lines.append(f'| {f["k"]} | {_ms(f["folded"])} | '
                          f'{_ms(f["looped"])} | {f["ratio"]:.3f} |')
         s = r['sampling']
-        lines += ['', '| sampling (1 image) | steps | s / image | how |',
-                  '| --- | --- | --- | --- |']
+        lines += [
+            '', '| sampling (1 image) | steps | s / image | how |',
+            '| --- | --- | --- | --- |'
+        ]
         for key in ('ddpm', 'ddim'):
             x = s[key]
             how = (f'extrapolated from {x["measured_steps"]} steps'

@@ -30,9 +30,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('data_root', help='DAVIS tree (official layout)')
     p.add_argument('--split', default='val')
     p.add_argument('--img-suffix', default='.jpg', help='frame suffix')
-    p.add_argument('--size', type=int, nargs=2, default=(112, 64),
-                   metavar=('W', 'H'),
-                   help='resolution the k-means works at (the model input)')
+    p.add_argument(
+        '--size',
+        type=int,
+        nargs=2,
+        default=(112, 64),
+        metavar=('W', 'H'),
+        help='resolution the k-means works at (the model input)')
     p.add_argument('--k', type=int, default=2, help='k-means clusters')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--out', help='JSON file for the scores')
@@ -52,11 +56,12 @@ def colour_kmeans(img_rgb: np.ndarray, size: Sequence[int], k: int,
     rank = np.empty(k, dtype=np.int64)
     rank[order] = np.arange(k)
     regions = rank[labels].reshape(small.shape[:2]).astype(np.uint8)
-    return np.asarray(
-        Image.fromarray(regions).resize((w, h), Image.NEAREST))
+    return np.asarray(Image.fromarray(regions).resize((w, h), Image.NEAREST))
 
 
-def score(data_root: str, split: str, predictors: Dict[str, Callable],
+def score(data_root: str,
+          split: str,
+          predictors: Dict[str, Callable],
           img_suffix: str = '.jpg') -> Dict[str, Dict[str, float]]:
     """Run DAVISMetric and ForegroundIoUMetric on ``predict(img)`` of every
     predictor, reading each frame and mask once.
@@ -85,8 +90,9 @@ def score(data_root: str, split: str, predictors: Dict[str, Callable],
         gt_sem_seg = dict(data=torch.from_numpy(gt.astype(np.int64))[None])
         for name, predict in predictors.items():
             sample = dict(
-                pred_sem_seg=dict(data=torch.from_numpy(
-                    predict(img).astype(np.int64))[None]),
+                pred_sem_seg=dict(
+                    data=torch.from_numpy(predict(img).astype(np.int64))
+                    [None]),
                 gt_sem_seg=gt_sem_seg,
                 img_path=info['img_path'],
                 sequence=info['sequence'],
@@ -106,8 +112,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     predictors = dict(
         all_foreground=lambda img: np.ones(img.shape[:2], dtype=np.uint8),
-        colour_kmeans=lambda img: colour_kmeans(img, args.size, args.k,
-                                                args.seed))
+        colour_kmeans=lambda img: colour_kmeans(img, args.size, args.k, args.
+                                                seed))
     results = dict(
         data_root=args.data_root,
         split=args.split,

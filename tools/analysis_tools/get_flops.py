@@ -54,8 +54,9 @@ def ddpmseg_blocks(num_blocks: int) -> List[int]:
     Returns:
         list[int]: Sorted, distinct block indices.
     """
-    return sorted({round(p * (num_blocks - 1))
-                   for p in DDPMSEG_BLOCK_POSITIONS})
+    return sorted(
+        {round(p * (num_blocks - 1))
+         for p in DDPMSEG_BLOCK_POSITIONS})
 
 
 class ForwardPath(nn.Module):
@@ -71,13 +72,15 @@ class ForwardPath(nn.Module):
             its own three, scaled to T). Defaults to None.
     """
 
-    def __init__(self, model: nn.Module, path: str,
+    def __init__(self,
+                 model: nn.Module,
+                 path: str,
                  timestep: Optional[int] = None) -> None:
         super().__init__()
         if path not in PATHS:
             raise ValueError(f'path must be one of {PATHS}, got {path!r}')
-        if path in ('plain', 'ddpmseg') and isinstance(
-                model.decoder, ConcatMasksUNetDecoder):
+        if path in ('plain', 'ddpmseg') and isinstance(model.decoder,
+                                                       ConcatMasksUNetDecoder):
             raise ValueError('a plain U-Net cannot be cut from a '
                              'ConcatMasksUNetDecoder (its blocks expect the '
                              'masks); use a ParallelUNetDecoder config')
@@ -92,7 +95,9 @@ class ForwardPath(nn.Module):
             return t
         return torch.full((x.shape[0], ), t, device=x.device)
 
-    def plain_unet(self, x: Tensor, t: Union[int, Tensor],
+    def plain_unet(self,
+                   x: Tensor,
+                   t: Union[int, Tensor],
                    keep: Sequence[int] = ()) -> tuple:
         """The same-width plain U-Net: encoder, then ONE decoder pass on
         unmasked skips.
@@ -114,8 +119,9 @@ class ForwardPath(nn.Module):
                 lambda mod, args, out: kept.append(out)) for i in keep
         ]
         try:
-            h = trunk(list(feats[:-1]), feats[-1],
-                      feats.emb if self.model.decoder.emb_channels else None)
+            h = trunk(
+                list(feats[:-1]), feats[-1],
+                feats.emb if self.model.decoder.emb_channels else None)
         finally:
             for handle in handles:
                 handle.remove()
@@ -147,8 +153,9 @@ class ForwardPath(nn.Module):
             out, kept = self.plain_unet(x_t, t, keep=blocks)
             eps.append(out)
             feats += [
-                F.interpolate(f, size=x.shape[-2:], mode='bilinear',
-                              align_corners=False) for f in kept
+                F.interpolate(
+                    f, size=x.shape[-2:], mode='bilinear', align_corners=False)
+                for f in kept
             ]
         # DDPM-seg runs the whole U-Net at every step; returning the noise
         # predictions keeps a tracer from pruning the unused last blocks
@@ -226,18 +233,18 @@ def path_flops(model: nn.Module,
     """
     model.eval()
     param = next(model.parameters())
-    x = torch.zeros(batch_size, model.backbone.in_channels, *shape,
-                    device=param.device)
+    x = torch.zeros(
+        batch_size, model.backbone.in_channels, *shape, device=param.device)
     return {
-        p: dict(
+        p:
+        dict(
             flops=count_flops(ForwardPath(model, p), x),
             params=path_params(model, p))
         for p in paths
     }
 
 
-def build_model(config: str,
-                cfg_options: Optional[dict] = None) -> nn.Module:
+def build_model(config: str, cfg_options: Optional[dict] = None) -> nn.Module:
     """Build the (untrained) model of a config.
 
     Args:
@@ -262,13 +269,19 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
         description='FLOPs of the factorized model, path by path')
     p.add_argument('config', help='config file path')
     p.add_argument(
-        '--shape', type=int, nargs='+', default=None,
+        '--shape',
+        type=int,
+        nargs='+',
+        default=None,
         help='input image size (one or two ints); default: the config\'s '
         'test_cfg.img_size')
     p.add_argument('--paths', nargs='+', choices=PATHS, default=list(PATHS))
     p.add_argument('--json', help='also write the numbers to this file')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
-                   help='override settings in the config, key=value pairs')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs')
     return p.parse_args(argv)
 
 

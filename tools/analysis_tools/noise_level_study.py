@@ -31,16 +31,18 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         'level t')
     p.add_argument('config', help='config with a test split and evaluator')
     p.add_argument('checkpoint', help='checkpoint file')
-    p.add_argument('--t',
-                   type=int,
-                   nargs='+',
-                   default=[0, 10, 20, 30, 40, 50, 60],
-                   help='noise levels (default: 0 10 ... 60, as the paper)')
+    p.add_argument(
+        '--t',
+        type=int,
+        nargs='+',
+        default=[0, 10, 20, 30, 40, 50, 60],
+        help='noise levels (default: 0 10 ... 60, as the paper)')
     p.add_argument('--out-dir', required=True, help='folder for the results')
-    p.add_argument('--cfg-options',
-                   nargs='+',
-                   action=DictAction,
-                   help='override settings in the config, key=value pairs')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings in the config, key=value pairs')
     return p.parse_args(argv)
 
 
@@ -88,9 +90,10 @@ def plot(rows: List[dict], keys: List[str], path: str,
     fig, ax = plt.subplots(figsize=(6, 4))
     ts = [row['t'] for row in rows]
     for key in keys:
-        ax.plot(ts, [row['metrics'].get(key, float('nan')) for row in rows],
-                marker='o',
-                label=key)
+        ax.plot(
+            ts, [row['metrics'].get(key, float('nan')) for row in rows],
+            marker='o',
+            label=key)
     ax.set_xlabel('noise level t of the read-out')
     ax.set_ylabel('score (%)')
     ax.set_title(title, fontsize=8)
@@ -123,11 +126,10 @@ def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
         rows.append(dict(t=t, metrics=metrics))
     keys = sorted({k for row in rows for k in row['metrics']})
     with open(osp.join(args.out_dir, 'noise_level_study.json'), 'w') as f:
-        json.dump(dict(config=args.config,
-                       checkpoint=args.checkpoint,
-                       results=rows),
-                  f,
-                  indent=2)
+        json.dump(
+            dict(config=args.config, checkpoint=args.checkpoint, results=rows),
+            f,
+            indent=2)
     table = markdown_table(rows, keys)
     with open(osp.join(args.out_dir, 'noise_level_study.md'), 'w') as f:
         f.write(f'Segmentation against the read-out noise level t\n\n'

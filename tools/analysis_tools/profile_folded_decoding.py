@@ -46,7 +46,8 @@ def main(argv=None) -> None:
         folded=lambda: model.decoder.forward_regions(feats, masks),
         loop=lambda: looped_regions(model.decoder, feats, masks))
     with torch.no_grad():
-        t = torch.full((args.batch, ), model.scheduler.num_train_timesteps // 2)
+        t = torch.full((args.batch, ),
+                       model.scheduler.num_train_timesteps // 2)
         feats = model.extract_feat(x, t)
         masks = torch.randn(args.batch, args.k, size, size).softmax(1)
         for fn in runs.values():  # warm-up
@@ -58,7 +59,8 @@ def main(argv=None) -> None:
             print(f'== {name}: K={args.k}, batch {args.batch}, '
                   f'{args.repeats} calls')
             print(prof.key_averages().table(
-                sort_by='self_cpu_time_total', row_limit=args.rows,
+                sort_by='self_cpu_time_total',
+                row_limit=args.rows,
                 max_name_column_width=40))
 
 

@@ -47,9 +47,8 @@ def main(argv=None) -> None:
     data = model.data_preprocessor(batch, False)
     preds = model.predict(data['inputs'], data['data_samples'])
     # inputs are the uint8 images as loaded (BGR, as mmcv reads them)
-    images = np.stack([
-        img.permute(1, 2, 0).numpy()[..., ::-1] for img in batch['inputs']
-    ])
+    images = np.stack(
+        [img.permute(1, 2, 0).numpy()[..., ::-1] for img in batch['inputs']])
     ids = np.stack([p.pred_sem_seg.data[0].numpy() for p in preds])
     k = model.out_channels
     extra = None

@@ -73,21 +73,24 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert CelebAMask-HQ to mmfactdiff format')
     parser.add_argument('root', help='CelebAMask-HQ folder')
-    parser.add_argument('-o',
-                        '--out-dir',
-                        default=osp.join('data', 'celebamask_hq'),
-                        help='output folder (default: data/celebamask_hq)')
+    parser.add_argument(
+        '-o',
+        '--out-dir',
+        default=osp.join('data', 'celebamask_hq'),
+        help='output folder (default: data/celebamask_hq)')
     parser.add_argument(
         '--merge',
         default='face-hair',
         help=f'class merging: one of {sorted(PRESETS)} or a JSON file '
         '(default: face-hair)')
-    parser.add_argument('--mapping-file',
-                        help='CelebA-HQ-to-CelebA-mapping.txt (default: '
-                        'ROOT/CelebA-HQ-to-CelebA-mapping.txt)')
-    parser.add_argument('--partition-file',
-                        help="CelebA's list_eval_partition.txt; "
-                        'without it every image goes to test')
+    parser.add_argument(
+        '--mapping-file',
+        help='CelebA-HQ-to-CelebA-mapping.txt (default: '
+        'ROOT/CelebA-HQ-to-CelebA-mapping.txt)')
+    parser.add_argument(
+        '--partition-file',
+        help="CelebA's list_eval_partition.txt; "
+        'without it every image goes to test')
     parser.add_argument(
         '--size',
         type=int,
@@ -209,10 +212,11 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                                     f'{folder!r}')
         labels = lookup[part_labels(anno_dir, index, mask_shape)]
         # images (1024 px) are brought to the masks' size (512 px)
-        save_image('',
-                   osp.join(args.out_dir, 'images', split, f'{index}.jpg'),
-                   args.size or min(mask_shape),
-                   image=rgb)
+        save_image(
+            '',
+            osp.join(args.out_dir, 'images', split, f'{index}.jpg'),
+            args.size or min(mask_shape),
+            image=rgb)
         save_mask(labels, osp.join(args.out_dir, 'masks', split,
                                    f'{index}.png'), args.size)
         counts[split] = counts.get(split, 0) + 1

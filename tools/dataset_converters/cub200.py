@@ -40,19 +40,22 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Convert CUB-200-2011 with segmentations to mmfactdiff '
         'format (ReDO train/val/test split)')
-    parser.add_argument('root',
-                        help='CUB_200_2011 folder (images.txt, '
-                        'images/)')
-    parser.add_argument('-o',
-                        '--out-dir',
-                        default=osp.join('data', 'cub200'),
-                        help='output folder (default: data/cub200)')
-    parser.add_argument('--seg-dir',
-                        help='segmentations folder (default: '
-                        'ROOT/segmentations)')
-    parser.add_argument('--split-file',
-                        help="ReDO's train_val_test_split.txt (default: "
-                        'ROOT/train_val_test_split.txt)')
+    parser.add_argument(
+        'root', help='CUB_200_2011 folder (images.txt, '
+        'images/)')
+    parser.add_argument(
+        '-o',
+        '--out-dir',
+        default=osp.join('data', 'cub200'),
+        help='output folder (default: data/cub200)')
+    parser.add_argument(
+        '--seg-dir',
+        help='segmentations folder (default: '
+        'ROOT/segmentations)')
+    parser.add_argument(
+        '--split-file',
+        help="ReDO's train_val_test_split.txt (default: "
+        'ROOT/train_val_test_split.txt)')
     parser.add_argument(
         '--size',
         type=int,

@@ -41,12 +41,13 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
         description='Convert Flowers-102 (images, segmim, setid.mat) to '
         'mmfactdiff format')
     parser.add_argument('root', help='folder with jpg/, segmim/, setid.mat')
-    parser.add_argument('-o',
-                        '--out-dir',
-                        default=osp.join('data', 'flowers102'),
-                        help='output folder (default: data/flowers102)')
-    parser.add_argument('--split-file',
-                        help='setid.mat (default: ROOT/setid.mat)')
+    parser.add_argument(
+        '-o',
+        '--out-dir',
+        default=osp.join('data', 'flowers102'),
+        help='output folder (default: data/flowers102)')
+    parser.add_argument(
+        '--split-file', help='setid.mat (default: ROOT/setid.mat)')
     parser.add_argument(
         '--size',
         type=int,
@@ -98,8 +99,8 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
                         f'{path!r} (image id {image_id} of the {split} '
                         'split) not found')
             with Image.open(seg) as s:
-                mask = flower_mask(np.asarray(s.convert('RGB')),
-                                   args.bg_tolerance)
+                mask = flower_mask(
+                    np.asarray(s.convert('RGB')), args.bg_tolerance)
             save_image(img,
                        osp.join(args.out_dir, 'images', split, name + '.jpg'),
                        args.size)

@@ -35,17 +35,19 @@ from PIL import Image
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description='Unpack Downsampled ImageNet 64x64 npz batches')
-    parser.add_argument('root',
-                        help='folder with *_data_batch_*.npz and '
-                        'val_data.npz')
-    parser.add_argument('-o',
-                        '--out-dir',
-                        default=osp.join('data', 'imagenet64'),
-                        help='output folder (default: data/imagenet64)')
-    parser.add_argument('--img-size',
-                        type=int,
-                        default=64,
-                        help='side of the stored images (default: 64)')
+    parser.add_argument(
+        'root', help='folder with *_data_batch_*.npz and '
+        'val_data.npz')
+    parser.add_argument(
+        '-o',
+        '--out-dir',
+        default=osp.join('data', 'imagenet64'),
+        help='output folder (default: data/imagenet64)')
+    parser.add_argument(
+        '--img-size',
+        type=int,
+        default=64,
+        help='side of the stored images (default: 64)')
     return parser.parse_args(argv)
 
 

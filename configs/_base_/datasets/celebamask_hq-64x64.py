@@ -8,33 +8,36 @@
 # splits only: combine with a training dataset base such as
 # ffhq-64x64.py. Preparation: docs/datasets.md, "CelebAMask-HQ".
 celeba_root = 'data/celebamask_hq'
-celeba_metainfo = dict(classes=('background', 'face', 'hair'),
-                       palette=[[0, 0, 0], [255, 160, 120], [120, 60, 20]])
+celeba_metainfo = dict(
+    classes=('background', 'face', 'hair'),
+    palette=[[0, 0, 0], [255, 160, 120], [120, 60, 20]])
 celeba_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='LoadAnnotations'),  # after Resize: GT as stored
     dict(type='PackSegInputs')
 ]
-celeba_split = dict(type='UnlabeledImageDataset',
-                    data_root=celeba_root,
-                    metainfo=celeba_metainfo,
-                    test_mode=True,
-                    pipeline=celeba_pipeline)
-val_dataloader = dict(batch_size=32,
-                      num_workers=4,
-                      persistent_workers=True,
-                      sampler=dict(type='DefaultSampler', shuffle=False),
-                      dataset=dict(**celeba_split,
-                                   data_prefix=dict(img_path='images/val',
-                                                    seg_map_path='masks/val')))
-test_dataloader = dict(batch_size=32,
-                       num_workers=4,
-                       persistent_workers=True,
-                       sampler=dict(type='DefaultSampler', shuffle=False),
-                       dataset=dict(**celeba_split,
-                                    data_prefix=dict(
-                                        img_path='images/test',
-                                        seg_map_path='masks/test')))
+celeba_split = dict(
+    type='UnlabeledImageDataset',
+    data_root=celeba_root,
+    metainfo=celeba_metainfo,
+    test_mode=True,
+    pipeline=celeba_pipeline)
+val_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        **celeba_split,
+        data_prefix=dict(img_path='images/val', seg_map_path='masks/val')))
+test_dataloader = dict(
+    batch_size=32,
+    num_workers=4,
+    persistent_workers=True,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        **celeba_split,
+        data_prefix=dict(img_path='images/test', seg_map_path='masks/test')))
 val_evaluator = dict(type='HungarianIoUMetric')
 test_evaluator = val_evaluator

@@ -5,8 +5,8 @@
 # "CUB-200-2011".
 _base_ = './flowers102-64x64.py'
 data_root = 'data/cub200'
-metainfo = dict(classes=('background', 'bird'),
-                palette=[[0, 0, 0], [255, 255, 255]])
+metainfo = dict(
+    classes=('background', 'bird'), palette=[[0, 0, 0], [255, 255, 255]])
 train_dataloader = dict(dataset=dict(data_root=data_root))
 val_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))
 test_dataloader = dict(dataset=dict(data_root=data_root, metainfo=metainfo))

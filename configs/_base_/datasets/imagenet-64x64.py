@@ -11,16 +11,19 @@ imagenet_pipeline = [
     dict(type='Resize', scale=(4096, 64), keep_ratio=True),  # short side
     dict(type='RandomCrop', crop_size=(64, 64)),
     dict(type='RandomFlip', prob=0.5),
-    dict(type='PackSegInputs',
-         meta_keys=('img_path', 'ori_shape', 'img_shape', 'pad_shape',
-                    'scale_factor', 'flip', 'flip_direction', 'class_label'))
+    dict(
+        type='PackSegInputs',
+        meta_keys=('img_path', 'ori_shape', 'img_shape', 'pad_shape',
+                   'scale_factor', 'flip', 'flip_direction', 'class_label'))
 ]
-train_dataloader = dict(batch_size=64,
-                        num_workers=8,
-                        persistent_workers=True,
-                        sampler=dict(type='InfiniteSampler', shuffle=True),
-                        dataset=dict(type='ClassFolderDataset',
-                                     data_root=imagenet_root,
-                                     data_prefix=dict(img_path='train'),
-                                     label_key='class_label',
-                                     pipeline=imagenet_pipeline))
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=8,
+    persistent_workers=True,
+    sampler=dict(type='InfiniteSampler', shuffle=True),
+    dataset=dict(
+        type='ClassFolderDataset',
+        data_root=imagenet_root,
+        data_prefix=dict(img_path='train'),
+        label_key='class_label',
+        pipeline=imagenet_pipeline))

@@ -8,5 +8,4 @@ test_pipeline = [
 ]
 train_dataloader = dict(dataset=dict(img_size=img_size))
 val_dataloader = dict(dataset=dict(img_size=img_size))
-test_dataloader = dict(
-    dataset=dict(img_size=img_size, pipeline=test_pipeline))
+test_dataloader = dict(dataset=dict(img_size=img_size, pipeline=test_pipeline))

@@ -25,14 +25,14 @@ test_pipeline = [
     dict(type='LoadAnnotations'),  # after Resize: GT at the original size
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(batch_size=64,
-                        num_workers=4,
-                        dataset=dict(data_root=data_root,
-                                     pipeline=train_pipeline))
-val_dataloader = dict(batch_size=16,
-                      num_workers=4,
-                      dataset=dict(data_root=data_root,
-                                   pipeline=test_pipeline))
+train_dataloader = dict(
+    batch_size=64,
+    num_workers=4,
+    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+val_dataloader = dict(
+    batch_size=16,
+    num_workers=4,
+    dataset=dict(data_root=data_root, pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='HungarianIoUMetric'),

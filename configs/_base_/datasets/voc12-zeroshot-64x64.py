@@ -11,10 +11,11 @@ voc_zeroshot_pipeline = [
     dict(type='LoadImageFromFile'),
     dict(type='Resize', scale=(64, 64), keep_ratio=False),
     dict(type='LoadAnnotations'),  # after Resize: GT at the original size
-    dict(type='PackSegInputs',
-         meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
-                    'pad_shape', 'scale_factor', 'flip', 'flip_direction',
-                    'reduce_zero_label', 'class_label', 'target_class'))
+    dict(
+        type='PackSegInputs',
+        meta_keys=('img_path', 'seg_map_path', 'ori_shape', 'img_shape',
+                   'pad_shape', 'scale_factor', 'flip', 'flip_direction',
+                   'reduce_zero_label', 'class_label', 'target_class'))
 ]
 test_dataloader = dict(
     batch_size=16,
@@ -24,13 +25,13 @@ test_dataloader = dict(
     dataset=dict(
         type='VOCClassConditionedDataset',
         data_root=voc_root,
-        data_prefix=dict(img_path='JPEGImages',
-                         seg_map_path='SegmentationClass'),
+        data_prefix=dict(
+            img_path='JPEGImages', seg_map_path='SegmentationClass'),
         ann_file='ImageSets/Segmentation/val.txt',
         # class_map=None would be an error: the default is the shipped file
         cond_key='class_label',  # = the model's cond_label_key
         target_key='target_class',
         test_mode=True,
         pipeline=voc_zeroshot_pipeline))
-test_evaluator = dict(type='PerClassForegroundMetric',
-                      target_key='target_class')
+test_evaluator = dict(
+    type='PerClassForegroundMetric', target_key='target_class')

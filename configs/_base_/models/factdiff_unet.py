@@ -45,5 +45,5 @@ model = dict(
         beta_schedule='linear',
         beta_start=1e-4,
         beta_end=0.02),
-    test_cfg=dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0,
-                  img_size=64))
+    test_cfg=dict(
+        mode='whole', t=30, num_noise_draws=1, noise_seed=0, img_size=64))

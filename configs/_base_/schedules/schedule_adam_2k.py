@@ -4,5 +4,4 @@ _base_ = './schedule_adam_50k.py'
 optim_wrapper = dict(optimizer=dict(lr=2e-4))
 train_cfg = dict(max_iters=2000, val_interval=500)
 default_hooks = dict(
-    logger=dict(interval=25),
-    checkpoint=dict(interval=250, max_keep_ckpts=2))
+    logger=dict(interval=25), checkpoint=dict(interval=250, max_keep_ckpts=2))

@@ -155,8 +155,8 @@ class AtomicCheckpointHook(CheckpointHook):
         super().before_train(runner)
         if is_main_process() and isinstance(self.file_backend, LocalBackend):
             pattern = self.filename_tmpl.format('*') + TMP_SUFFIX
-            for stale in glob.glob(osp.join(glob.escape(self.out_dir),
-                                            pattern)):
+            for stale in glob.glob(
+                    osp.join(glob.escape(self.out_dir), pattern)):
                 os.remove(stale)
 
     def _save_checkpoint_with_step(self, runner, step: int,

@@ -42,8 +42,8 @@ class RegionVisualizationHook(SegVisualizationHook):
         if not self.every_n_inner_iters(batch_idx, self.interval):
             return
         num = max(
-            [o.seg_logits.data.shape[0] for o in outputs
-             if 'seg_logits' in o] + [2])
+            [o.seg_logits.data.shape[0]
+             for o in outputs if 'seg_logits' in o] + [2])
         classes = (self._visualizer.dataset_meta or {}).get('classes', ())
         num = max(num, len(classes))
         self._visualizer.set_dataset_meta(

@@ -40,9 +40,8 @@ def _set_local_state(state: Dict[str, Any]) -> None:
     version, internal, gauss_next = state['python']
     random.setstate((version, tuple(internal), gauss_next))
     npy = state['numpy']
-    np.random.set_state(
-        (npy['name'], npy['keys'].numpy().astype(np.uint32), npy['pos'],
-         npy['has_gauss'], npy['cached_gaussian']))
+    np.random.set_state((npy['name'], npy['keys'].numpy().astype(np.uint32),
+                         npy['pos'], npy['has_gauss'], npy['cached_gaussian']))
     torch.set_rng_state(state['torch'].cpu())
     if state.get('cuda') is not None and torch.cuda.is_available():
         torch.cuda.set_rng_state(state['cuda'].cpu())

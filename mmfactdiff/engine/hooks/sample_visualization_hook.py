@@ -46,8 +46,7 @@ class SampleVisualizationHook(Hook):
 
     def _model(self, runner):
         for hook in runner.hooks:
-            if type(hook).__name__ == 'EMAHook' and hasattr(hook,
-                                                            'ema_model'):
+            if type(hook).__name__ == 'EMAHook' and hasattr(hook, 'ema_model'):
                 return hook.ema_model.module
         return unwrap_model(runner)
 
@@ -65,9 +64,9 @@ class SampleVisualizationHook(Hook):
         num_classes = getattr(model.backbone, 'num_classes', None)
         gen = torch.Generator().manual_seed(self.seed)
         if num_classes:
-            labels = torch.randint(0, num_classes, (self.num_samples, ),
-                                   generator=gen).to(
-                                       next(model.parameters()).device)
+            labels = torch.randint(
+                0, num_classes, (self.num_samples, ),
+                generator=gen).to(next(model.parameters()).device)
         out = model.sample(
             self.num_samples,
             num_steps=self.num_steps,

@@ -118,8 +118,7 @@ class PerClassForegroundMetric(ForegroundIoUMetric):
                 target = int(data_sample[self.target_key])
                 classes = (target, )
                 fg = gt == target
-            self.results.append(
-                (classes, self._region_counts(pred, gt, fg)))
+            self.results.append((classes, self._region_counts(pred, gt, fg)))
 
     def compute_metrics(self, results: List[tuple]) -> Dict[str, float]:
         """Score every sample, group by class and average.

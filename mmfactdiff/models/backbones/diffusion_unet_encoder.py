@@ -179,9 +179,7 @@ class DiffusionUNetEncoder(BaseModule):
         """Strides of the skip features, shallow first."""
         return self.out_strides[:-1]
 
-    def embed(self,
-              t: Tensor,
-              labels: Optional[Tensor] = None) -> Tensor:
+    def embed(self, t: Tensor, labels: Optional[Tensor] = None) -> Tensor:
         """Timestep (and class) embedding (B, E)."""
         return self.time_embedding(t, labels)
 

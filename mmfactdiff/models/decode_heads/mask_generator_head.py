@@ -119,8 +119,7 @@ class MaskGeneratorHead(BaseDecodeHead):
             in_index=list(range(len(in_channels))),
             **kwargs)
         # Validates the mode early, with the same message as at run time.
-        sample_masks(self.conv_seg.weight.new_zeros(1, 1, 1, 1),
-                     mask_sampling)
+        sample_masks(self.conv_seg.weight.new_zeros(1, 1, 1, 1), mask_sampling)
         self.mask_sampling = mask_sampling
         self.tau = tau
         self.gumbel_noise_stride = gumbel_noise_stride

@@ -10,6 +10,7 @@ from mmfactdiff.registry import MODELS
 from ..layers import UNetDecoderTrunk
 from ..utils import MASK_RESIZE_MODES, group_norm, resize_masks
 
+
 @MODELS.register_module()
 class ParallelUNetDecoder(BaseModule):
     """Weight-shared decoder run once per region, K folded into the batch.
@@ -163,8 +164,8 @@ class ParallelUNetDecoder(BaseModule):
         if self.emb_channels and emb is None:
             raise ValueError('ParallelUNetDecoder was built with '
                              'emb_channels but got no embedding')
-        return list(feats[:-1]), feats[-1], (emb if self.emb_channels else
-                                             None)
+        return list(feats[:-1]), feats[-1], (
+            emb if self.emb_channels else None)
 
     def _region_pass(self, idx: int, skips: Sequence[Tensor], mid: Tensor,
                      emb: Optional[Tensor], mask: Tensor) -> Tensor:

@@ -25,8 +25,10 @@ def sinusoidal_embedding(timesteps: Tensor,
         Tensor: Embedding of shape (B, dim), float32.
     """
     half = dim // 2
-    freqs = torch.exp(-math.log(max_period) * torch.arange(
-        half, dtype=torch.float32, device=timesteps.device) / half)
+    freqs = torch.exp(
+        -math.log(max_period) *
+        torch.arange(half, dtype=torch.float32, device=timesteps.device) /
+        half)
     args = timesteps.float()[:, None] * freqs[None]
     emb = torch.cat([torch.cos(args), torch.sin(args)], dim=-1)
     if dim % 2:
@@ -59,7 +61,8 @@ class TimestepEmbedding(nn.Module):
             nn.Embedding(num_classes, embedding_channels)
             if num_classes else None)
 
-    def forward(self, timesteps: Tensor,
+    def forward(self,
+                timesteps: Tensor,
                 labels: Optional[Tensor] = None) -> Tensor:
         """Embed timesteps (B, ) and optional labels (B, ) to (B, E)."""
         emb = self.mlp(sinusoidal_embedding(timesteps, self.base_channels))

@@ -57,8 +57,8 @@ class TimestepResBlock(nn.Module):
             proj = nn.Linear(emb_channels,
                              out_channels * (2 if use_scale_shift_norm else 1))
             self.emb_proj = (
-                nn.Sequential(nn.SiLU(), proj) if emb_act else
-                nn.Sequential(proj))
+                nn.Sequential(nn.SiLU(), proj)
+                if emb_act else nn.Sequential(proj))
         self.out_norm = group_norm(out_channels, num_groups)
         self.out_layers = nn.Sequential(
             nn.SiLU(), nn.Dropout(dropout),

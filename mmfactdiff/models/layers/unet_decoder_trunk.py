@@ -101,8 +101,8 @@ class UNetDecoderTrunk(nn.Module):
         self.blocks = nn.ModuleList()
         self.upsamples = nn.ModuleList()
         cur_ch, cur_stride = mid_channels, mid_stride
-        for skip_ch, stride in zip(reversed(skip_channels),
-                                   reversed(skip_strides)):
+        for skip_ch, stride in zip(
+                reversed(skip_channels), reversed(skip_strides)):
             if stride > cur_stride:
                 raise ValueError(
                     f'skips must not get coarser towards the output: a skip '
@@ -190,4 +190,3 @@ class UNetDecoderTrunk(nn.Module):
             if feature_mask is not None:
                 h = h * resize_masks(feature_mask, h.shape[-2:])
         return h
-

@@ -19,8 +19,8 @@ class Upsample(nn.Module):
                  use_conv: bool = True) -> None:
         super().__init__()
         self.scale_factor = scale_factor
-        self.conv = nn.Conv2d(channels, channels, 3,
-                              padding=1) if use_conv else nn.Identity()
+        self.conv = nn.Conv2d(
+            channels, channels, 3, padding=1) if use_conv else nn.Identity()
 
     def forward(self, x: Tensor, emb: Tensor = None) -> Tensor:
         """Upsample ``x``; ``emb`` is accepted and unused."""

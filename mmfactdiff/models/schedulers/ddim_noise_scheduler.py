@@ -68,8 +68,9 @@ class DDIMNoiseScheduler(DDPMNoiseScheduler):
         x0 = self._pred_x0(model_output, t, sample)
         variance = (1 - acp_prev) / (1 - acp_t) * (1 - acp_t / acp_prev)
         std = eta * math.sqrt(variance)
-        prev = (math.sqrt(acp_prev) * x0 +
-                math.sqrt(max(1 - acp_prev - std**2, 0.)) * model_output)
+        prev = (
+            math.sqrt(acp_prev) * x0 +
+            math.sqrt(max(1 - acp_prev - std**2, 0.)) * model_output)
         if eta > 0:
             if noise is None:
                 noise = self._noise_like(sample, generator)

@@ -11,7 +11,8 @@ BETA_SCHEDULES = ('linear', 'cosine')
 VARIANCE_TYPES = ('fixed_small', 'fixed_large')
 
 
-def cosine_betas(num_timesteps: int, max_beta: float = 0.999,
+def cosine_betas(num_timesteps: int,
+                 max_beta: float = 0.999,
                  s: float = 0.008) -> Tensor:
     """Betas of the cosine schedule (Nichol & Dhariwal, 2021), float64."""
 
@@ -84,8 +85,7 @@ class DDPMNoiseScheduler:
         self.variance_type = variance_type
         if beta_schedule == 'linear':
             self.betas = torch.linspace(
-                beta_start, beta_end, num_train_timesteps,
-                dtype=torch.float64)
+                beta_start, beta_end, num_train_timesteps, dtype=torch.float64)
         else:
             self.betas = cosine_betas(num_train_timesteps)
         self.alphas = 1. - self.betas
@@ -97,11 +97,11 @@ class DDPMNoiseScheduler:
         return self.num_train_timesteps
 
     # -- training -----------------------------------------------------------
-    def sample_timesteps(self,
-                         batch_size: int,
-                         device: Union[str, torch.device, None] = None,
-                         generator: Optional[torch.Generator] = None
-                         ) -> Tensor:
+    def sample_timesteps(
+            self,
+            batch_size: int,
+            device: Union[str, torch.device, None] = None,
+            generator: Optional[torch.Generator] = None) -> Tensor:
         """Uniform timesteps in ``[0, T)``, shape (B, ), on ``device``."""
         gen_device = generator.device if generator is not None else 'cpu'
         t = torch.randint(
@@ -161,8 +161,8 @@ class DDPMNoiseScheduler:
         return int(timestep) - self.num_train_timesteps // n
 
     def _alpha_prev(self, prev_t: int) -> Tensor:
-        return (self.alphas_cumprod[prev_t]
-                if prev_t >= 0 else torch.tensor(1., dtype=torch.float64))
+        return (self.alphas_cumprod[prev_t] if prev_t >= 0 else torch.tensor(
+            1., dtype=torch.float64))
 
     def _pred_x0(self, model_output: Tensor, timestep: int,
                  sample: Tensor) -> Tensor:
@@ -177,7 +177,9 @@ class DDPMNoiseScheduler:
                     generator: Optional[torch.Generator]) -> Tensor:
         device = generator.device if generator is not None else sample.device
         return torch.randn(
-            sample.shape, generator=generator, device=device,
+            sample.shape,
+            generator=generator,
+            device=device,
             dtype=sample.dtype).to(sample.device)
 
     def step(self,
@@ -205,8 +207,9 @@ class DDPMNoiseScheduler:
         acp_prev = self._alpha_prev(prev_t).item()
         beta_t = 1 - acp_t / acp_prev  # effective beta over the stride
         x0 = self._pred_x0(model_output, t, sample)
-        mean = (math.sqrt(acp_prev) * beta_t / (1 - acp_t) * x0 +
-                math.sqrt(1 - beta_t) * (1 - acp_prev) / (1 - acp_t) * sample)
+        mean = (
+            math.sqrt(acp_prev) * beta_t / (1 - acp_t) * x0 +
+            math.sqrt(1 - beta_t) * (1 - acp_prev) / (1 - acp_t) * sample)
         if self.variance_type == 'fixed_small':
             variance = max((1 - acp_prev) / (1 - acp_t) * beta_t, 1e-20)
         else:
@@ -222,9 +225,9 @@ class DDPMNoiseScheduler:
             mean=mean,
             variance=torch.tensor(variance))
 
-    def scale_model_input(self, sample: Tensor,
-                          timestep: Union[Tensor, int, None] = None
-                          ) -> Tensor:
+    def scale_model_input(self,
+                          sample: Tensor,
+                          timestep: Union[Tensor, int, None] = None) -> Tensor:
         """Identity (diffusers API compatibility)."""
         return sample
 

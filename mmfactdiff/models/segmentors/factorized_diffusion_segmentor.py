@@ -146,8 +146,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             decoder['num_regions'] = self.out_channels
         self.decoder = MODELS.build(decoder)
         self.scheduler = (
-            DIFFUSION_SCHEDULERS.build(scheduler)
-            if isinstance(scheduler, dict) else scheduler)
+            DIFFUSION_SCHEDULERS.build(scheduler) if isinstance(
+                scheduler, dict) else scheduler)
         self.loss_denoise = MODELS.build(loss_denoise)
         self.cond_label_key = cond_label_key
         if train_cfg:
@@ -178,8 +178,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                 'config: state each trunk setting once (in trunk, or in '
                 'every part)')
         cfg.update(copy.deepcopy(self._trunk))
-        for key, attr in (('in_channels', 'out_channels'),
-                          ('in_strides', 'out_strides'),
+        for key, attr in (('in_channels', 'out_channels'), ('in_strides',
+                                                            'out_strides'),
                           ('emb_channels', 'embedding_channels')):
             if cfg.get(key, None) is None and hasattr(self.backbone, attr):
                 value = getattr(self.backbone, attr)
@@ -200,11 +200,12 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         """
         k = int(self.out_channels)
         names = self.test_cfg.get('region_names', None)
-        names = (tuple(names) if names is not None else tuple(
-            f'region {i}' for i in range(k)))
+        names = (
+            tuple(names) if names is not None else tuple(f'region {i}'
+                                                         for i in range(k)))
         palette = self.test_cfg.get('region_palette', None)
-        palette = ([list(map(int, c)) for c in palette] if palette is not None
-                   else region_palette(k).tolist())
+        palette = ([list(map(int, c)) for c in palette]
+                   if palette is not None else region_palette(k).tolist())
         if len(names) != k or len(palette) != k:
             raise ValueError(
                 f'test_cfg.region_names / region_palette need {k} entries '
@@ -391,8 +392,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         """
         cfg = self.test_cfg
         t = int(cfg.t if t is None else t)
-        draws = int(cfg.num_noise_draws
-                    if num_noise_draws is None else num_noise_draws)
+        draws = int(cfg.num_noise_draws if num_noise_draws is
+                    None else num_noise_draws)
         seed = int(cfg.noise_seed if noise_seed is None else noise_seed)
         if draws < 1:
             raise ValueError(f'num_noise_draws must be >= 1, got {draws}')
@@ -423,10 +424,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  inputs: Tensor,
                  data_samples: OptSampleList = None) -> Tensor:
         """``tensor`` mode: the soft region masks (B, K, H, W)."""
-        metas = ([s.metainfo for s in data_samples]
-                 if data_samples is not None else [
-                     dict(img_shape=inputs.shape[2:])
-                 ] * inputs.shape[0])
+        metas = ([s.metainfo for s in data_samples] if data_samples is not None
+                 else [dict(img_shape=inputs.shape[2:])] * inputs.shape[0])
         return self.encode_decode(inputs, metas)
 
     @torch.no_grad()
@@ -475,8 +474,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         scheduler.set_timesteps(num_steps or len(self.scheduler))
         shape = (num_samples, self.backbone.in_channels, *size)
         gen_device = generator.device if generator is not None else 'cpu'
-        x = torch.randn(shape, generator=generator,
-                        device=gen_device).to(device)
+        x = torch.randn(
+            shape, generator=generator, device=gen_device).to(device)
         steps = scheduler.timesteps
         if progress:
             from mmengine.utils import track_iter_progress

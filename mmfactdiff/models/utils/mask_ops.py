@@ -92,8 +92,9 @@ def sample_masks(logits: Tensor,
         h, w = logits.shape[-2:]
         small = logits.new_empty(*logits.shape[:2], -(-h // noise_stride),
                                  -(-w // noise_stride)).uniform_()
-        u = small.repeat_interleave(noise_stride, -2).repeat_interleave(
-            noise_stride, -1)[..., :h, :w]
+        u = small.repeat_interleave(noise_stride,
+                                    -2).repeat_interleave(noise_stride,
+                                                          -1)[..., :h, :w]
     else:
         u = torch.rand_like(logits)
     u = u.clamp(1e-6, 1. - 1e-6)

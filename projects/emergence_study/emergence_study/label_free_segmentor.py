@@ -52,8 +52,8 @@ class LabelFreeSegmentor(BaseSegmentor):
                 inputs: Tensor,
                 data_samples: OptSampleList = None) -> SampleList:
         """Region ids for every image, as ``pred_sem_seg``."""
-        metas = ([s.metainfo for s in data_samples]
-                 if data_samples is not None else None)
+        metas = ([s.metainfo
+                  for s in data_samples] if data_samples is not None else None)
         return self.postprocess_result(
             self.encode_decode(inputs, metas), data_samples)
 
@@ -65,4 +65,3 @@ class LabelFreeSegmentor(BaseSegmentor):
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         raise RuntimeError(f'{type(self).__name__} is a fixed rule with no '
                            'weights: it is evaluated, never trained')
-

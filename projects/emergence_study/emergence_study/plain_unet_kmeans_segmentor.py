@@ -39,10 +39,9 @@ class PlainUNetKMeansSegmentor(FactorizedDiffusionSegmentor):
                  **kwargs) -> None:
         super().__init__(**kwargs)
         if self.decode_head.out_channels != 1:
-            raise ValueError(
-                'PlainUNetKMeansSegmentor is a plain U-Net: set '
-                'decode_head.num_classes=1, got '
-                f'{self.decode_head.out_channels}')
+            raise ValueError('PlainUNetKMeansSegmentor is a plain U-Net: set '
+                             'decode_head.num_classes=1, got '
+                             f'{self.decode_head.out_channels}')
         if self.sub_mask_head is not None:
             raise ValueError('PlainUNetKMeansSegmentor takes no '
                              'sub_mask_head')

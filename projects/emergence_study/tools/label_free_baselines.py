@@ -32,18 +32,20 @@ import tempfile
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import (METRICS, REPO, _device_from_log,  # noqa: E402
-                            update_results)
+from record_results import (
+    METRICS,
+    REPO,
+    _device_from_log,  # noqa: E402
+    update_results)
 
 BASELINES = {
     'all-foreground': dict(type='PriorMaskSegmentor', shape='all'),
-    'centred ellipse': dict(type='PriorMaskSegmentor',
-                            shape='centred_ellipse'),
+    'centred ellipse':
+    dict(type='PriorMaskSegmentor', shape='centred_ellipse'),
     'colour k-means': dict(type='ColourKMeansSegmentor'),
     # the lowest-inertia of 4 runs, as scikit-learn's KMeans(n_init=4),
     # which the reference probe's own baseline script used
-    'colour k-means (best of 4)': dict(type='ColourKMeansSegmentor',
-                                       n_init=4),
+    'colour k-means (best of 4)': dict(type='ColourKMeansSegmentor', n_init=4),
 }
 
 
@@ -52,18 +54,25 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('config')
     p.add_argument('--dataset', required=True, help='dataset name of rows')
     p.add_argument('--out', required=True, help='results JSON to update')
-    p.add_argument('--work-dir', default=None,
-                   help='where the test runs write their logs (default: a '
-                   'temporary folder)')
-    p.add_argument('--only', nargs='+', choices=sorted(BASELINES),
-                   help='run only these baselines')
-    p.add_argument('--cfg-options', nargs='+', default=None,
-                   help='key=value overrides of CONFIG (e.g. a data_root)')
+    p.add_argument(
+        '--work-dir',
+        default=None,
+        help='where the test runs write their logs (default: a '
+        'temporary folder)')
+    p.add_argument(
+        '--only',
+        nargs='+',
+        choices=sorted(BASELINES),
+        help='run only these baselines')
+    p.add_argument(
+        '--cfg-options',
+        nargs='+',
+        default=None,
+        help='key=value overrides of CONFIG (e.g. a data_root)')
     return p.parse_args(argv)
 
 
-def baseline_config(config: str, name: str, work_dir: str,
-                    cfg_options=None):
+def baseline_config(config: str, name: str, work_dir: str, cfg_options=None):
     """CONFIG with its model replaced by the baseline ``name``."""
     from mmengine.config import Config, DictAction
     cfg = Config.fromfile(config)
@@ -71,8 +80,8 @@ def baseline_config(config: str, name: str, work_dir: str,
         parser = argparse.ArgumentParser()
         parser.add_argument('--o', nargs='+', action=DictAction)
         cfg.merge_from_dict(parser.parse_args(['--o', *cfg_options]).o)
-    model = dict(BASELINES[name],
-                 data_preprocessor=cfg.model.data_preprocessor)
+    model = dict(
+        BASELINES[name], data_preprocessor=cfg.model.data_preprocessor)
     if name.startswith('colour k-means'):
         model['num_regions'] = int(cfg.model.decode_head.num_classes)
     cfg.model = model

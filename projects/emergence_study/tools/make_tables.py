@@ -41,8 +41,7 @@ from typing import Dict, List, Optional
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.dirname(osp.dirname(osp.dirname(HERE)))
 RESULTS = osp.join(REPO, 'docs', 'data', 'results')
-SPEC = re.compile(r'<!-- results (\{.*?\}) -->\n(.*?)<!-- /results -->',
-                  re.S)
+SPEC = re.compile(r'<!-- results (\{.*?\}) -->\n(.*?)<!-- /results -->', re.S)
 SELECT_KEYS = ('method', 'config', 'iterations', 'weights', 'cfg_options',
                'device')
 
@@ -50,10 +49,14 @@ SELECT_KEYS = ('method', 'config', 'iterations', 'weights', 'cfg_options',
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('pages', nargs='+', help='Markdown files to update')
-    p.add_argument('--results', default=RESULTS,
-                   help='folder of <dataset>.json row files')
-    p.add_argument('--check', action='store_true',
-                   help='change nothing; exit 1 if a page is out of date')
+    p.add_argument(
+        '--results',
+        default=RESULTS,
+        help='folder of <dataset>.json row files')
+    p.add_argument(
+        '--check',
+        action='store_true',
+        help='change nothing; exit 1 if a page is out of date')
     return p.parse_args(argv)
 
 
@@ -72,8 +75,8 @@ def select(rows: List[Dict], metric: str, spec: Dict) -> List[Dict]:
         if key in spec:
             # a list (except for the cfg_options dict) means any of them:
             # one setting measured under two configs or labels
-            choices = (spec[key] if isinstance(spec[key], list) else
-                       [spec[key]])
+            choices = (
+                spec[key] if isinstance(spec[key], list) else [spec[key]])
             want = {json.dumps(c, sort_keys=True) for c in choices}
             out = [
                 r for r in out
@@ -101,8 +104,8 @@ def seeds_table(rows: List[Dict], spec: Dict) -> str:
     lines, stats = [], {}
     all_seeds = sorted({
         r['seed']
-        for row in spec['rows'] for r in select(rows, metric, row)
-        if r['seed'] is not None
+        for row in spec['rows']
+        for r in select(rows, metric, row) if r['seed'] is not None
     })
     verdict = spec.get('verdict')
     head = ['method', 'iterations'] + [f'seed {s}' for s in all_seeds] + [
@@ -138,10 +141,13 @@ def seeds_table(rows: List[Dict], spec: Dict) -> str:
                 continue
             above = sum(v > base for v in seeds.values())
             cells.append(f'{above}/{len(seeds)}')
-            cells.append(_verdict(above, len(seeds), mean, ref,
-                                  verdict.get('tolerance', 10.0)))
-    out = ['| ' + ' | '.join(head) + ' |',
-           '| ' + ' | '.join(['---'] * len(head)) + ' |']
+            cells.append(
+                _verdict(above, len(seeds), mean, ref,
+                         verdict.get('tolerance', 10.0)))
+    out = [
+        '| ' + ' | '.join(head) + ' |',
+        '| ' + ' | '.join(['---'] * len(head)) + ' |'
+    ]
     out += ['| ' + ' | '.join(c) + ' |' for c in lines]
     if verdict:
         out.append('')
@@ -168,19 +174,26 @@ def _verdict(above: int, n: int, mean: float, ref: Optional[float],
 def curve_table(rows: List[Dict], spec: Dict) -> str:
     metric, iters = spec['metric'], spec['iterations']
     head = ['method', 'seed'] + [str(i) for i in iters]
-    out = ['| ' + ' | '.join(head) + ' |',
-           '| ' + ' | '.join(['---'] * len(head)) + ' |']
+    out = [
+        '| ' + ' | '.join(head) + ' |',
+        '| ' + ' | '.join(['---'] * len(head)) + ' |'
+    ]
     for row in spec['rows']:
         label = row.get('label', row.get('method'))
-        got = select(rows, metric, {k: v for k, v in row.items()
-                                    if k != 'iterations'})
-        for seed in sorted({r['seed'] for r in got},
+        got = select(rows, metric, {
+            k: v
+            for k, v in row.items() if k != 'iterations'
+        })
+        for seed in sorted({r['seed']
+                            for r in got},
                            key=lambda s: -1 if s is None else s):
-            at = {r['iterations']: r['value'] for r in got
-                  if r['seed'] == seed}
-            out.append('| ' + ' | '.join(
-                [label, '-' if seed is None else str(seed)] +
-                [_fmt(at.get(i)) for i in iters]) + ' |')
+            at = {
+                r['iterations']: r['value']
+                for r in got if r['seed'] == seed
+            }
+            out.append('| ' +
+                       ' | '.join([label, '-' if seed is None else str(seed)] +
+                                  [_fmt(at.get(i)) for i in iters]) + ' |')
     return '\n'.join(out) + '\n'
 
 
@@ -188,6 +201,7 @@ TABLES = dict(seeds=seeds_table, curve=curve_table)
 
 
 def render_page(text: str, folder: str) -> str:
+
     def fill(m: re.Match) -> str:
         spec = json.loads(m.group(1))
         if spec.get('table') not in TABLES:

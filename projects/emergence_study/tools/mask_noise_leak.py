@@ -44,15 +44,24 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     parser.add_argument('config', help='model config')
     parser.add_argument('checkpoint', help='checkpoint file')
-    parser.add_argument('--weights', choices=['ema', 'raw'], default='ema',
-                        help='which copy of a tools/train.py checkpoint')
+    parser.add_argument(
+        '--weights',
+        choices=['ema', 'raw'],
+        default='ema',
+        help='which copy of a tools/train.py checkpoint')
     parser.add_argument('--num-images', type=int, default=64)
-    parser.add_argument('--draws', type=int, default=4,
-                        help='noise draws per image (at least 2)')
-    parser.add_argument('--t', type=int, default=None,
-                        help='noise level (default: the test_cfg t)')
-    parser.add_argument('--seed', type=int, default=0,
-                        help='seed of the noise draws')
+    parser.add_argument(
+        '--draws',
+        type=int,
+        default=4,
+        help='noise draws per image (at least 2)')
+    parser.add_argument(
+        '--t',
+        type=int,
+        default=None,
+        help='noise level (default: the test_cfg t)')
+    parser.add_argument(
+        '--seed', type=int, default=0, help='seed of the noise draws')
     parser.add_argument('--threads', type=int, default=0)
     parser.add_argument('--out', help='also write the result (JSON) here')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
@@ -102,8 +111,7 @@ def measure(model, inputs: torch.Tensor, t: int, draws: int,
     x = noises.permute(0, 1, 3, 4, 2).reshape(-1, c)
     num_regions = logits.shape[2]
     r = [
-        multiple_r(logits[:, :, k].reshape(-1), x)
-        for k in range(num_regions)
+        multiple_r(logits[:, :, k].reshape(-1), x) for k in range(num_regions)
     ]
     # centring over draws leaves (draws - 1) free values per pixel
     n = (draws - 1) * labels[0].numel()
@@ -128,8 +136,8 @@ def main(argv=None) -> dict:
     cfg = Config.fromfile(config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    model = init_factdiff_model(cfg, checkpoint, weights=args.weights,
-                                strict=True)
+    model = init_factdiff_model(
+        cfg, checkpoint, weights=args.weights, strict=True)
     val_set = DATASETS.build(cfg.val_dataloader.dataset)
     n = min(args.num_images, len(val_set))
     data = model.data_preprocessor(

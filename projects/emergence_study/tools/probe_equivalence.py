@@ -32,12 +32,16 @@ import torch
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('config', help='the plugin config of the probe')
-    p.add_argument('--probe', required=True,
-                   help='path of the reference factorized_probe.py')
+    p.add_argument(
+        '--probe',
+        required=True,
+        help='path of the reference factorized_probe.py')
     p.add_argument('--atol', type=float, default=1e-4)
     p.add_argument('--seed', type=int, default=0)
-    p.add_argument('--keep-eps', action='store_true',
-                   help="keep the plugin's GroupNorm eps (1e-6)")
+    p.add_argument(
+        '--keep-eps',
+        action='store_true',
+        help="keep the plugin's GroupNorm eps (1e-6)")
     return p.parse_args(argv)
 
 
@@ -61,11 +65,17 @@ def load_probe(path: str) -> dict:
 
 def _block(prefix_src: str, prefix_dst: str) -> Dict[str, str]:
     """Key map of one residual block (probe RB -> TimestepResBlock)."""
-    names = dict(n1='in_layers.0', c1='in_layers.2', e='emb_proj.0',
-                 n2='out_norm', c2='out_layers.2', sk='skip')
+    names = dict(
+        n1='in_layers.0',
+        c1='in_layers.2',
+        e='emb_proj.0',
+        n2='out_norm',
+        c2='out_layers.2',
+        sk='skip')
     return {
         f'{prefix_src}.{a}.{p}': f'{prefix_dst}.{b}.{p}'
-        for a, b in names.items() for p in ('weight', 'bias')
+        for a, b in names.items()
+        for p in ('weight', 'bias')
     }
 
 
@@ -85,7 +95,8 @@ def key_map(num_enc_blocks: int = 3, num_dec_blocks: int = 6) -> dict:
     m.update(_block('enc.mid', 'backbone.middle_block.0'))
     for i in range(num_dec_blocks):
         m.update(_block(f'mg.b.{i}', f'decode_head.trunk.blocks.{i}.0'))
-        m.update(_block(f'dec.b.{i}', f'decoder.decoders.0.trunk.blocks.{i}.0'))
+        m.update(
+            _block(f'dec.b.{i}', f'decoder.decoders.0.trunk.blocks.{i}.0'))
     for p in ('weight', 'bias'):
         m[f'mg.out.0.{p}'] = f'decode_head.out_norm.0.{p}'
         m[f'mg.out.2.{p}'] = f'decode_head.conv_seg.{p}'

@@ -50,19 +50,28 @@ KEY_FIELDS = ('dataset', 'method', 'config', 'cfg_options', 'seed', 'metric',
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
     p.add_argument('work_dirs', nargs='+', help='work directories of runs')
-    p.add_argument('--dataset', required=True,
-                   help='dataset name of the rows (e.g. synthetic_shapes)')
+    p.add_argument(
+        '--dataset',
+        required=True,
+        help='dataset name of the rows (e.g. synthetic_shapes)')
     p.add_argument('--method', required=True, help='method name of the rows')
     p.add_argument('--out', required=True, help='results JSON to update')
-    p.add_argument('--labels-used', type=int, default=0,
-                   help='labelled images used for training (default 0)')
-    p.add_argument('--device', default=None,
-                   help='what ran it (default: "CPU, <n> threads" from the '
-                   "run's log)")
+    p.add_argument(
+        '--labels-used',
+        type=int,
+        default=0,
+        help='labelled images used for training (default 0)')
+    p.add_argument(
+        '--device',
+        default=None,
+        help='what ran it (default: "CPU, <n> threads" from the '
+        "run's log)")
     p.add_argument('--note', default=None, help='a note kept in the rows')
-    p.add_argument('--probe-logs', action='store_true',
-                   help='the arguments are logs of the reference probe '
-                   'script, not work directories')
+    p.add_argument(
+        '--probe-logs',
+        action='store_true',
+        help='the arguments are logs of the reference probe '
+        'script, not work directories')
     return p.parse_args(argv)
 
 
@@ -70,8 +79,8 @@ def _latest(paths: List[str]) -> Optional[str]:
     return sorted(paths)[-1] if paths else None
 
 
-REPO = osp.dirname(osp.dirname(osp.dirname(osp.dirname(
-    osp.abspath(__file__)))))
+REPO = osp.dirname(
+    osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 # keys that the tools set per run, not part of what was trained
 RUN_KEYS = ('work_dir', 'launcher', 'randomness', 'load_from', 'resume',
             'visualizer.name', 'filename')
@@ -88,8 +97,8 @@ def load_run_config(work_dir: str):
             f'runner, found {len(dumps)}')
     name = osp.basename(dumps[0])
     sources = [
-        p for pattern in ('configs/**/' + name, 'projects/*/configs/**/' +
-                          name)
+        p
+        for pattern in ('configs/**/' + name, 'projects/*/configs/**/' + name)
         for p in glob.glob(osp.join(REPO, pattern), recursive=True)
     ]
     if len(sources) != 1:
@@ -117,8 +126,9 @@ def config_changes(source: str, dumped) -> Dict:
     """What the run changed in its source config (its ``--cfg-options``),
     as dotted keys, leaving out per-run keys (work dir, seed, ...)."""
     from mmengine.config import Config
-    a = _flatten(Config.fromfile(osp.join(REPO, source),
-                                  import_custom_modules=False).to_dict())
+    a = _flatten(
+        Config.fromfile(osp.join(REPO, source),
+                        import_custom_modules=False).to_dict())
     b = _flatten(dumped.to_dict())
 
     def keep(k):
@@ -153,8 +163,8 @@ def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
     """Rows of one run directory (training or test)."""
     cfg, source = load_run_config(work_dir)
     run_dirs = sorted(
-        d for d in glob.glob(osp.join(work_dir, '*')) if osp.isdir(d)
-        and re.fullmatch(r'\d{8}_\d{6}', osp.basename(d)))
+        d for d in glob.glob(osp.join(work_dir, '*'))
+        if osp.isdir(d) and re.fullmatch(r'\d{8}_\d{6}', osp.basename(d)))
     if not run_dirs:
         raise FileNotFoundError(f'{work_dir}: no <date>_<time> run folder')
     hooks = [h['type'] for h in cfg.get('custom_hooks', [])]
@@ -185,8 +195,12 @@ def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
                 found = {k: v for k, v in rec.items() if k in METRICS}
                 for key, value in found.items():
                     rows.append(
-                        dict(base, device=device, metric=METRICS[key],
-                             value=value, iterations=rec['step']))
+                        dict(
+                            base,
+                            device=device,
+                            metric=METRICS[key],
+                            value=value,
+                            iterations=rec['step']))
         if times:
             for row in rows:
                 row.setdefault('sec_per_iter',
@@ -205,9 +219,12 @@ def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
             for key, value in rec.items():
                 if key in METRICS:
                     rows.append(
-                        dict(base, device=device, metric=METRICS[key],
-                             value=value,
-                             iterations=int(m.group(1)) if m else 0))
+                        dict(
+                            base,
+                            device=device,
+                            metric=METRICS[key],
+                            value=value,
+                            iterations=int(m.group(1)) if m else 0))
     if not rows:
         raise ValueError(f'{work_dir}: no validation or test metrics found')
     # a resumed run logs its points again: keep the last of each
@@ -282,9 +299,9 @@ def _update(path: str, new_rows: List[Dict]) -> int:
         merged[_key(r)] = r
     out = sorted(
         merged.values(),
-        key=lambda r: (r['method'], r['config'], str(r.get('cfg_options')),
-                       r['seed'] if r['seed'] is not None else -1,
-                       r['metric'], r['iterations']))
+        key=lambda r:
+        (r['method'], r['config'], str(r.get('cfg_options')), r['seed']
+         if r['seed'] is not None else -1, r['metric'], r['iterations']))
     dump_json_atomic(out, path)
     return len(out)
 
@@ -293,8 +310,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     new = []
     for work_dir in args.work_dirs:
-        new += (rows_of_probe_log(work_dir, args)
-                if args.probe_logs else rows_of_run(work_dir, args))
+        new += (
+            rows_of_probe_log(work_dir, args)
+            if args.probe_logs else rows_of_run(work_dir, args))
     total = update_results(args.out, new)
     print(f'{len(new)} rows from {len(args.work_dirs)} run(s) -> {args.out} '
           f'({total} rows)')

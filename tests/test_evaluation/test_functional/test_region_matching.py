@@ -2,22 +2,17 @@
 import numpy as np
 import pytest
 
-from mmfactdiff.evaluation.functional import (fg_assignment,
-                                              foreground_scores,
+from mmfactdiff.evaluation.functional import (fg_assignment, foreground_scores,
                                               foreground_scores_from_confusion,
                                               hungarian_match,
-                                              mapped_confusion,
-                                              matched_scores, region_confusion)
+                                              mapped_confusion, matched_scores,
+                                              region_confusion)
 
 # 4x4 fixture used below. |G| = 8 (left half), |P| = 6 (top 2 rows x 3 cols).
-GT_4x4 = np.array([[1, 1, 0, 0],
-                   [1, 1, 0, 0],
-                   [1, 1, 0, 0],
-                   [1, 1, 0, 0]], dtype=bool)
-PRED_4x4 = np.array([[1, 1, 1, 0],
-                     [1, 1, 1, 0],
-                     [0, 0, 0, 0],
-                     [0, 0, 0, 0]], dtype=bool)
+GT_4x4 = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]],
+                  dtype=bool)
+PRED_4x4 = np.array([[1, 1, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]],
+                    dtype=bool)
 # P:     tp = |P & G| = 4, fp = 2, fn = 4, tn = 16 - 10 = 6
 #        Acc = 10/16, IoU = 4/10, DICE = 2*4/(6+8) = 4/7
 # not-P: tp = 4, fp = 6, fn = 4, tn = 2
@@ -38,8 +33,7 @@ class TestForegroundScores:
         _assert_scores(
             foreground_scores(PRED_4x4, GT_4x4, polarity=False), P_SCORES)
         _assert_scores(
-            foreground_scores(~PRED_4x4, GT_4x4, polarity=False),
-            NOT_P_SCORES)
+            foreground_scores(~PRED_4x4, GT_4x4, polarity=False), NOT_P_SCORES)
 
     def test_polarity_is_invariant_to_flipping_the_prediction(self):
         # P is the better polarity for all three metrics.
@@ -97,9 +91,7 @@ class TestForegroundScores:
     def test_from_confusion_matches_pixel_version(self):
         # Regions: 1 = P, 0 = G below P, 2 = the rest (column 3 and
         # column 2 below row 1); fg_regions picks region 1 only.
-        regions = np.array([[1, 1, 1, 2],
-                            [1, 1, 1, 2],
-                            [0, 0, 2, 2],
+        regions = np.array([[1, 1, 1, 2], [1, 1, 1, 2], [0, 0, 2, 2],
                             [0, 0, 2, 2]])
         conf = region_confusion(regions, GT_4x4.astype(int), 3, 2)
         _assert_scores(
@@ -111,15 +103,11 @@ class TestForegroundScores:
 class TestRegionConfusion:
 
     def test_counts_and_ignore(self):
-        pred = np.array([[0, 1, 2],
-                         [2, 2, 1]])
-        gt = np.array([[0, 1, 255],
-                       [1, 1, 0]])
+        pred = np.array([[0, 1, 2], [2, 2, 1]])
+        gt = np.array([[0, 1, 255], [1, 1, 0]])
         # (0,2) is ignored; the other pixels give
         # r0: one c0; r1: one c1, one c0; r2: two c1.
-        expected = np.array([[1, 0],
-                             [1, 1],
-                             [0, 2]])
+        expected = np.array([[1, 0], [1, 1], [0, 2]])
         np.testing.assert_array_equal(
             region_confusion(pred, gt, 3, 2), expected)
 
@@ -127,8 +115,7 @@ class TestRegionConfusion:
         pred = np.array([0, 1, 1])
         gt = np.array([0, 1, 0])
         np.testing.assert_array_equal(
-            region_confusion(pred, gt, 2, 2, ignore_index=0), [[0, 0],
-                                                               [0, 1]])
+            region_confusion(pred, gt, 2, 2, ignore_index=0), [[0, 0], [0, 1]])
 
     def test_out_of_range_ids_raise(self):
         with pytest.raises(ValueError):
@@ -142,9 +129,7 @@ class TestRegionConfusion:
 class TestHungarianMatch:
 
     def test_permutation(self):
-        conf = np.array([[0, 10, 0],
-                         [0, 0, 8],
-                         [6, 0, 1]])
+        conf = np.array([[0, 10, 0], [0, 0, 8], [6, 0, 1]])
         assert hungarian_match(conf) == {0: 1, 1: 2, 2: 0}
 
     def test_maximises_iou_not_matched_pixels(self):
@@ -155,8 +140,7 @@ class TestHungarianMatch:
         #           IoU(r1,c0) = 45/(45+105-45) = 0.429
         #           -> 0.571, only 55 matched pixels
         # Variant 1 (maximise IoU) must pick the swap.
-        conf = np.array([[60, 10],
-                         [45, 0]])
+        conf = np.array([[60, 10], [45, 0]])
         mapping = hungarian_match(conf)
         assert mapping == {0: 1, 1: 0}
         scores = matched_scores(conf, mapping)
@@ -170,9 +154,7 @@ class TestHungarianMatch:
 
     def test_more_regions_than_classes(self):
         # r0 -> c0 (IoU 30/40), r1 -> c1 (IoU 20/25); r2 is left over.
-        conf = np.array([[30, 0],
-                         [0, 20],
-                         [10, 5]])
+        conf = np.array([[30, 0], [0, 20], [10, 5]])
         mapping = hungarian_match(conf)
         assert mapping == {0: 0, 1: 1, 2: 0}
         # r2 counts as background: pred c0 = [40, 5], pred c1 = [0, 20]
@@ -191,8 +173,7 @@ class TestHungarianMatch:
     def test_fewer_regions_than_classes(self):
         # Class 2 gets no region: IoU 0 (5 GT pixels, nothing predicted).
         # Class 3 never occurs and is never predicted: NaN, left out.
-        conf = np.array([[20, 0, 0, 0],
-                         [0, 15, 5, 0]])
+        conf = np.array([[20, 0, 0, 0], [0, 15, 5, 0]])
         mapping = hungarian_match(conf)
         assert mapping == {0: 0, 1: 1}
         scores = matched_scores(conf, mapping)
@@ -203,10 +184,7 @@ class TestHungarianMatch:
         assert scores['aAcc'] == pytest.approx(35 / 40)
 
     def test_region_relabelling_changes_nothing(self):
-        conf = np.array([[30, 2, 1],
-                         [4, 25, 3],
-                         [0, 6, 12],
-                         [5, 5, 5]])
+        conf = np.array([[30, 2, 1], [4, 25, 3], [0, 6, 12], [5, 5, 5]])
         reference = matched_scores(conf, hungarian_match(conf))
         perm = np.array([2, 0, 3, 1])
         permuted = conf[perm]
@@ -223,12 +201,13 @@ class TestHungarianMatch:
 class TestMappedConfusion:
 
     def test_merges_rows(self):
-        conf = np.array([[1, 2],
-                         [3, 4],
-                         [5, 6]])
+        conf = np.array([[1, 2], [3, 4], [5, 6]])
         np.testing.assert_array_equal(
-            mapped_confusion(conf, {0: 1, 1: 0, 2: 1}), [[3, 4],
-                                                         [6, 8]])
+            mapped_confusion(conf, {
+                0: 1,
+                1: 0,
+                2: 1
+            }), [[3, 4], [6, 8]])
 
     def test_missing_region_raises(self):
         with pytest.raises(ValueError):
@@ -238,10 +217,7 @@ class TestMappedConfusion:
 
 
 def test_fg_assignment_majority_of_gt_pixels():
-    conf = np.array([[10, 2],
-                     [3, 9],
-                     [4, 4],
-                     [0, 0]])
+    conf = np.array([[10, 2], [3, 9], [4, 4], [0, 0]])
     # Ties and empty regions go to background.
     np.testing.assert_array_equal(
         fg_assignment(conf), [False, True, False, False])

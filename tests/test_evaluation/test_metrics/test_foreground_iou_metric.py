@@ -14,14 +14,8 @@ LOG_TARGET = 'mmfactdiff.evaluation.metrics.foreground_iou_metric.print_log'
 # P:     tp=4 fp=2 fn=4 tn=6 -> Acc 10/16, IoU 4/10, DICE 8/14
 # not-P: tp=4 fp=6 fn=4 tn=2 -> Acc 6/16,  IoU 4/14, DICE 8/18
 # so the polarity rule keeps P for every metric.
-GT_A = np.array([[1, 1, 0, 0],
-                 [1, 1, 0, 0],
-                 [1, 1, 0, 0],
-                 [1, 1, 0, 0]])
-PRED_A = np.array([[1, 1, 1, 0],
-                   [1, 1, 1, 0],
-                   [0, 0, 0, 0],
-                   [0, 0, 0, 0]])
+GT_A = np.array([[1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0], [1, 1, 0, 0]])
+PRED_A = np.array([[1, 1, 1, 0], [1, 1, 1, 0], [0, 0, 0, 0], [0, 0, 0, 0]])
 # Image C (4x4): GT fg = 2 px, prediction all region 0 (P empty).
 # P:     Acc 14/16, IoU 0,    DICE 0
 # not-P: Acc 2/16,  IoU 2/16, DICE 4/18

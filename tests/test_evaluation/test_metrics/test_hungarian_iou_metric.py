@@ -70,15 +70,12 @@ def test_per_class_table_is_logged():
 
 
 def test_region_ids_are_relabelling_invariant():
-    gt = np.array([[0, 0, 1, 1, 2, 2, 2, 255],
-                   [0, 0, 1, 1, 2, 2, 0, 255]])
-    pred = np.array([[0, 0, 1, 1, 2, 2, 3, 3],
-                     [0, 1, 1, 1, 2, 3, 3, 0]])
+    gt = np.array([[0, 0, 1, 1, 2, 2, 2, 255], [0, 0, 1, 1, 2, 2, 0, 255]])
+    pred = np.array([[0, 0, 1, 1, 2, 2, 3, 3], [0, 1, 1, 1, 2, 3, 3, 0]])
     classes = ('a', 'b', 'c')
     reference = _run(HungarianIoUMetric(), [_sample(pred, gt)], classes)
     perm = np.array([3, 2, 0, 1])  # region k becomes perm[k]
-    relabelled = _run(HungarianIoUMetric(), [_sample(perm[pred], gt)],
-                      classes)
+    relabelled = _run(HungarianIoUMetric(), [_sample(perm[pred], gt)], classes)
     assert relabelled == reference
 
 
@@ -133,8 +130,9 @@ def test_num_regions_inference():
     _run(metric, [_sample(pred, gt)], BINARY)
     assert metric.results[0].shape == (5, 2)
     with pytest.raises(ValueError):
-        _run(HungarianIoUMetric(num_regions=2), [_sample([[0, 2, 2, 0]], gt)],
-             BINARY)
+        _run(
+            HungarianIoUMetric(num_regions=2), [_sample([[0, 2, 2, 0]], gt)],
+            BINARY)
 
 
 def test_images_with_different_inferred_k_are_padded():

@@ -12,9 +12,10 @@ VOC_CLASSES = ('background', 'aeroplane', 'bicycle', 'bird', 'boat', 'bottle',
 
 
 def _sample(pred, gt, **meta):
-    sample = dict(pred_sem_seg=dict(data=torch.tensor([pred])),
-                  gt_sem_seg=dict(data=torch.tensor([gt])),
-                  img_path='x.jpg')
+    sample = dict(
+        pred_sem_seg=dict(data=torch.tensor([pred])),
+        gt_sem_seg=dict(data=torch.tensor([gt])),
+        img_path='x.jpg')
     sample.update(meta)
     return sample
 
@@ -79,8 +80,8 @@ def test_zero_shot_scores_only_the_conditioned_class():
         _sample([[1, 1], [1, 1]], gt, target_class=12),
         _sample([[0, 0], [1, 0]], gt, target_class=15),
     ]
-    metrics = _run(PerClassForegroundMetric(target_key='target_class'),
-                   samples)
+    metrics = _run(
+        PerClassForegroundMetric(target_key='target_class'), samples)
     assert metrics == {
         'mAcc_zero_shot': 75.0,
         'mIoU_zero_shot': 75.0,
@@ -93,8 +94,8 @@ def test_dataset_majority_assigns_regions_on_the_split():
     they form the foreground of every image (no polarity flip)."""
     a = _sample([[0, 1, 2]], [[0, 8, 8]])
     b = _sample([[0, 2, 0]], [[0, 12, 12]])
-    metrics = _run(PerClassForegroundMetric(fg_rule='dataset_majority'),
-                   [a, b])
+    metrics = _run(
+        PerClassForegroundMetric(fg_rule='dataset_majority'), [a, b])
     # A perfect (1.0); B: P = {1}, G = {1, 2}: IoU 1/2, Acc 2/3
     assert metrics['IoU_fg_dataset_majority'] == pytest.approx(75.0)
     assert metrics['mIoU_fg_per_class_dataset_majority'] == pytest.approx(75.0)

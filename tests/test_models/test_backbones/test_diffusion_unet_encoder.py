@@ -70,9 +70,14 @@ def test_stock_mmseg_head_on_encoder_in_encoder_decoder():
 def test_probe_options_of_the_encoder():
     cfg = tiny_backbone(channel_mults=(1, 2), num_res_blocks=1)
     probe = MODELS.build(
-        dict(cfg, num_mid_res_blocks=1, mid_attention=False,
-             sinusoid_channels=32, emb_act=False, zero_init_residual=False,
-             use_scale_shift_norm=False))
+        dict(
+            cfg,
+            num_mid_res_blocks=1,
+            mid_attention=False,
+            sinusoid_channels=32,
+            emb_act=False,
+            zero_init_residual=False,
+            use_scale_shift_norm=False))
     assert len(probe.middle_block) == 1
     assert probe.time_embedding.mlp[0].in_features == 32
     block = probe.middle_block[0]

@@ -59,14 +59,15 @@ def test_head_on_plain_multiscale_features_trains_with_labels():
             attention_strides=(),
             num_classes=5,
             num_groups=4))
-    feats = [torch.randn(2, c, 64 // s, 64 // s)
-             for c, s in zip([8, 16, 32, 32], [4, 8, 16, 32])]
+    feats = [
+        torch.randn(2, c, 64 // s, 64 // s)
+        for c, s in zip([8, 16, 32, 32], [4, 8, 16, 32])
+    ]
     assert head(feats).shape == (2, 5, 16, 16)
     samples = [
         SegDataSample(
             gt_sem_seg=PixelData(data=torch.randint(0, 5, (1, 64, 64))),
-            metainfo=dict(img_shape=(64, 64)))
-        for _ in range(2)
+            metainfo=dict(img_shape=(64, 64))) for _ in range(2)
     ]
     losses = head.loss(feats, samples, train_cfg=None)
     losses['loss_ce'].backward()
@@ -75,8 +76,7 @@ def test_head_on_plain_multiscale_features_trains_with_labels():
 
 def test_head_rejects_missing_inputs_description():
     with pytest.raises(ValueError, match='in_channels'):
-        MODELS.build(dict(type='MaskGeneratorHead', channels=8,
-                          num_classes=2))
+        MODELS.build(dict(type='MaskGeneratorHead', channels=8, num_classes=2))
 
 
 def test_seg_kernel_size_and_init():

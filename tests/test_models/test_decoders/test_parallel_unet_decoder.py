@@ -44,8 +44,10 @@ VARIANTS = {
 @pytest.mark.parametrize('variant', ['masked_skips', 'masked_features'])
 def test_parameter_count_does_not_depend_on_k(variant):
     enc = MODELS.build(tiny_backbone())
-    counts = {_n_params(_decoder(enc, num_regions=k, **VARIANTS[variant]))
-              for k in (1, 2, 5)}
+    counts = {
+        _n_params(_decoder(enc, num_regions=k, **VARIANTS[variant]))
+        for k in (1, 2, 5)
+    }
     assert len(counts) == 1
 
 
@@ -124,22 +126,29 @@ def test_variants_without_their_region_count_are_rejected():
     with pytest.raises(ValueError, match='num_regions'):
         _decoder(enc, type='ConcatMasksUNetDecoder')
     with pytest.raises(ValueError, match='share_weights'):
-        _decoder(enc, type='ConcatMasksUNetDecoder', num_regions=2,
-                 share_weights=False)
+        _decoder(
+            enc,
+            type='ConcatMasksUNetDecoder',
+            num_regions=2,
+            share_weights=False)
 
 
 def test_output_init_and_bilinear_mask_resize():
     # three levels: a stride-4 skip, where bilinear and area resizing differ
     enc = MODELS.build(tiny_backbone(channel_mults=(1, 2, 2)))
-    base = dict(type='ParallelUNetDecoder', in_channels=enc.out_channels,
-                in_strides=enc.out_strides, channels=8,
-                channel_mults=(1, 2, 2),
-                emb_channels=enc.embedding_channels, num_heads=2,
-                num_groups=4)
+    base = dict(
+        type='ParallelUNetDecoder',
+        in_channels=enc.out_channels,
+        in_strides=enc.out_strides,
+        channels=8,
+        channel_mults=(1, 2, 2),
+        emb_channels=enc.embedding_channels,
+        num_heads=2,
+        num_groups=4)
     zero = MODELS.build(base)
     assert zero.decoders[0]['out'][-1].weight.abs().sum() == 0
-    probe = MODELS.build(dict(base, zero_init_out=False,
-                              mask_resize='bilinear'))
+    probe = MODELS.build(
+        dict(base, zero_init_out=False, mask_resize='bilinear'))
     assert probe.decoders[0]['out'][-1].weight.abs().sum() > 0
     feats, masks = _inputs(enc, 2)
     hard = (masks > 0.5).float()

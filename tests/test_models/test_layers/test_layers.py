@@ -14,8 +14,9 @@ def test_sinusoidal_embedding_closed_form():
     t = torch.tensor([0, 7, 999])
     emb = sinusoidal_embedding(t, 6)
     freqs = [math.exp(-math.log(10000) * i / 3) for i in range(3)]
-    expected = [[math.cos(tt * f) for f in freqs] +
-                [math.sin(tt * f) for f in freqs] for tt in (0, 7, 999)]
+    expected = [[math.cos(tt * f)
+                 for f in freqs] + [math.sin(tt * f) for f in freqs]
+                for tt in (0, 7, 999)]
     assert torch.allclose(emb, torch.tensor(expected), atol=1e-5)
 
 
@@ -105,8 +106,11 @@ def test_trunk_upsamples_where_skips_get_finer():
     # blocks consume skips LIFO: stride 2 (no upsample), then two at 1
     kinds = [type(u).__name__ for u in trunk.upsamples]
     assert kinds == ['Identity', 'Upsample', 'Identity']
-    skips = [torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8),
-             torch.randn(1, 8, 4, 4)]
+    skips = [
+        torch.randn(1, 4, 8, 8),
+        torch.randn(1, 4, 8, 8),
+        torch.randn(1, 8, 4, 4)
+    ]
     out = trunk(skips, torch.randn(1, 8, 4, 4))
     assert out.shape == (1, 4, 8, 8)
     with pytest.raises(ValueError, match='levels'):
@@ -128,9 +132,14 @@ def test_block_gumbel_noise_gives_coherent_hard_masks():
 def test_res_block_probe_options():
     """emb_act=False projects the embedding without a SiLU before it;
     zero_init=False keeps PyTorch's init of the last conv."""
-    block = TimestepResBlock(8, 8, emb_channels=4, num_groups=4,
-                             use_scale_shift_norm=False, emb_act=False,
-                             zero_init=False)
+    block = TimestepResBlock(
+        8,
+        8,
+        emb_channels=4,
+        num_groups=4,
+        use_scale_shift_norm=False,
+        emb_act=False,
+        zero_init=False)
     assert [type(m) for m in block.emb_proj] == [torch.nn.Linear]
     assert block.out_layers[-1].weight.abs().sum() > 0
     x = torch.randn(2, 8, 5, 5)
@@ -148,8 +157,8 @@ def test_trunk_block_width_skip_mirrors_the_encoder():
     skips = [16, 16, 16, 32, 32, 32]
     strides = [1, 1, 2, 2, 4, 4]
     level = UNetDecoderTrunk(skips, strides, 32, 4, 16, (1, 2, 2))
-    skip = UNetDecoderTrunk(skips, strides, 32, 4, 16, (1, 2, 2),
-                            block_width='skip')
+    skip = UNetDecoderTrunk(
+        skips, strides, 32, 4, 16, (1, 2, 2), block_width='skip')
 
     def widths(trunk):
         return [b[0].out_layers[-1].out_channels for b in trunk.blocks]
@@ -159,13 +168,17 @@ def test_trunk_block_width_skip_mirrors_the_encoder():
     feats = [torch.randn(1, c, 8 // s, 8 // s) for c, s in zip(skips, strides)]
     assert skip(feats, torch.randn(1, 32, 2, 2)).shape == (1, 16, 8, 8)
     with pytest.raises(ValueError, match='block_width'):
-        UNetDecoderTrunk(skips, strides, 32, 4, 16, (1, 2, 2),
-                         block_width='mirror')
+        UNetDecoderTrunk(
+            skips, strides, 32, 4, 16, (1, 2, 2), block_width='mirror')
 
 
 def test_trunk_residual_init_option():
-    trunk = UNetDecoderTrunk([8], [1], 8, 2, 8, (1, 1),
-                             zero_init_residual=False, emb_act=False,
+    trunk = UNetDecoderTrunk([8], [1],
+                             8,
+                             2,
+                             8, (1, 1),
+                             zero_init_residual=False,
+                             emb_act=False,
                              emb_channels=4)
     block = trunk.blocks[0][0]
     assert block.out_layers[-1].weight.abs().sum() > 0

@@ -22,8 +22,11 @@ def test_denoising_mse_loss_weights_and_names():
 
 
 def test_segmentor_uses_the_configured_loss_module():
-    model = MODELS.build(tiny_segmentor(loss_denoise=dict(
-        type='DenoisingMSELoss', loss_weight=0., loss_name='loss_eps')))
+    model = MODELS.build(
+        tiny_segmentor(
+            loss_denoise=dict(
+                type='DenoisingMSELoss', loss_weight=0.,
+                loss_name='loss_eps')))
     losses = model.loss(torch.randn(2, 3, 16, 16), None)
     assert 'loss_denoise' not in losses
     assert losses['loss_eps'] == 0.

@@ -8,8 +8,8 @@ from mmfactdiff.registry import DIFFUSION_SCHEDULERS
 
 
 def _build(**kwargs):
-    return DIFFUSION_SCHEDULERS.build(dict(type='DDPMNoiseScheduler',
-                                           **kwargs))
+    return DIFFUSION_SCHEDULERS.build(
+        dict(type='DDPMNoiseScheduler', **kwargs))
 
 
 def test_linear_and_cosine_betas():
@@ -17,8 +17,10 @@ def test_linear_and_cosine_betas():
     assert torch.allclose(s.betas,
                           torch.linspace(0.1, 0.5, 10, dtype=torch.float64))
     c = _build(num_train_timesteps=1000, beta_schedule='cosine')
-    f = [math.cos((t / 1000 + 0.008) / 1.008 * math.pi / 2)**2
-         for t in (0, 1, 500, 501)]
+    f = [
+        math.cos((t / 1000 + 0.008) / 1.008 * math.pi / 2)**2
+        for t in (0, 1, 500, 501)
+    ]
     assert c.betas[0].item() == pytest.approx(1 - f[1] / f[0])
     assert c.betas[500].item() == pytest.approx(1 - f[3] / f[2])
     # cosine keeps more signal at mid t than linear
@@ -33,8 +35,8 @@ def test_add_noise_batched_per_sample_closed_form():
     t = torch.tensor([0, 250, 999])
     xt = s.add_noise(x0, eps, t)
     for i, ti in enumerate(t.tolist()):
-        abar = torch.prod(1 - torch.linspace(1e-4, 0.02, 1000,
-                                             dtype=torch.float64)[:ti + 1])
+        abar = torch.prod(
+            1 - torch.linspace(1e-4, 0.02, 1000, dtype=torch.float64)[:ti + 1])
         expected = abar.sqrt() * x0[i] + (1 - abar).sqrt() * eps[i]
         assert torch.allclose(xt[i], expected.float(), atol=1e-5)
     # one scalar timestep for the batch
@@ -65,20 +67,22 @@ def test_ddpm_step_matches_posterior_closed_form():
     abar = s.alphas_cumprod[t].item()
     abar_prev = s.alphas_cumprod[t - 1].item()
     x0 = (x_t - math.sqrt(1 - abar) * eps) / math.sqrt(abar)
-    mean = (math.sqrt(abar_prev) * b / (1 - abar) * x0 +
-            math.sqrt(a) * (1 - abar_prev) / (1 - abar) * x_t)
+    mean = (
+        math.sqrt(abar_prev) * b / (1 - abar) * x0 + math.sqrt(a) *
+        (1 - abar_prev) / (1 - abar) * x_t)
     var = (1 - abar_prev) / (1 - abar) * b
     out = s.step(eps, t, x_t, noise=z)
     assert torch.allclose(out['pred_original_sample'], x0, atol=1e-5)
     assert torch.allclose(out['mean'], mean, atol=1e-5)
-    assert torch.allclose(out['prev_sample'], mean + math.sqrt(var) * z,
-                          atol=1e-5)
+    assert torch.allclose(
+        out['prev_sample'], mean + math.sqrt(var) * z, atol=1e-5)
     # the equivalent eps form of the mean (Ho et al., eq. 11)
     mean_eps = (x_t - b / math.sqrt(1 - abar) * eps) / math.sqrt(a)
     assert torch.allclose(out['mean'], mean_eps, atol=1e-4)
     # at t = 0 no noise is added
-    assert torch.equal(s.step(eps, 0, x_t)['prev_sample'],
-                       s.step(eps, 0, x_t)['mean'])
+    assert torch.equal(
+        s.step(eps, 0, x_t)['prev_sample'],
+        s.step(eps, 0, x_t)['mean'])
 
 
 def test_strided_timesteps():
@@ -92,8 +96,8 @@ def test_strided_timesteps():
 
 
 def test_ddim_step_closed_form_and_determinism():
-    s = DIFFUSION_SCHEDULERS.build(dict(type='DDIMNoiseScheduler',
-                                        clip_sample=False))
+    s = DIFFUSION_SCHEDULERS.build(
+        dict(type='DDIMNoiseScheduler', clip_sample=False))
     s.set_timesteps(10)
     x_t = torch.randn(1, 3, 4, 4)
     eps = torch.randn(1, 3, 4, 4)
@@ -113,8 +117,8 @@ def test_ddim_step_closed_form_and_determinism():
 def test_ddim_matches_diffusers():
     diffusers = pytest.importorskip('diffusers')
     ours = DIFFUSION_SCHEDULERS.build(dict(type='DDIMNoiseScheduler'))
-    theirs = diffusers.DDIMScheduler(num_train_timesteps=1000,
-                                     beta_schedule='linear')
+    theirs = diffusers.DDIMScheduler(
+        num_train_timesteps=1000, beta_schedule='linear')
     ours.set_timesteps(20)
     theirs.set_timesteps(20)
     assert ours.timesteps.tolist() == theirs.timesteps.tolist()

@@ -14,12 +14,14 @@ from tiny_models import leave_zero_init, tiny_segmentor
 def _samples(n=2, size=16, labels=False, **meta):
     out = []
     for _ in range(n):
-        s = SegDataSample(metainfo=dict(
-            img_shape=(size, size), ori_shape=(size, size),
-            pad_shape=(size, size), **meta))
+        s = SegDataSample(
+            metainfo=dict(
+                img_shape=(size, size),
+                ori_shape=(size, size),
+                pad_shape=(size, size),
+                **meta))
         if labels:
-            s.gt_sem_seg = PixelData(
-                data=torch.randint(0, 2, (1, size, size)))
+            s.gt_sem_seg = PixelData(data=torch.randint(0, 2, (1, size, size)))
         out.append(s)
     return out
 
@@ -135,16 +137,19 @@ def test_train_step_updates_all_parts():
     wrapper = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
     before = {n: p.detach().clone() for n, p in model.named_parameters()}
     data = dict(
-        inputs=[torch.randint(0, 255, (3, 16, 16), dtype=torch.uint8)
-                for _ in range(2)],
+        inputs=[
+            torch.randint(0, 255, (3, 16, 16), dtype=torch.uint8)
+            for _ in range(2)
+        ],
         data_samples=_samples())
     for _ in range(2):
         log = model.train_step(data, wrapper)
     assert 'loss_denoise' in log and torch.isfinite(log['loss'])
     for part in ('backbone', 'decode_head', 'decoder'):
-        changed = [not torch.equal(p, before[n])
-                   for n, p in model.named_parameters()
-                   if n.startswith(part)]
+        changed = [
+            not torch.equal(p, before[n]) for n, p in model.named_parameters()
+            if n.startswith(part)
+        ]
         assert any(changed), part
 
 
@@ -153,26 +158,38 @@ def test_sample_with_ddpm_ddim_and_a_diffusers_scheduler():
     g = torch.Generator().manual_seed(0)
     out = model.sample(2, num_steps=5, generator=g)
     assert out['images'].shape == (2, 3, 16, 16)
-    assert torch.allclose(out['masks'].sum(1), torch.ones(2, 16, 16),
-                          atol=1e-5)
-    a = model.sample(1, num_steps=4, scheduler=dict(
-        type='DDIMNoiseScheduler', num_train_timesteps=100),
+    assert torch.allclose(
+        out['masks'].sum(1), torch.ones(2, 16, 16), atol=1e-5)
+    a = model.sample(
+        1,
+        num_steps=4,
+        scheduler=dict(type='DDIMNoiseScheduler', num_train_timesteps=100),
         generator=torch.Generator().manual_seed(1))
-    b = model.sample(1, num_steps=4, scheduler=dict(
-        type='DDIMNoiseScheduler', num_train_timesteps=100),
+    b = model.sample(
+        1,
+        num_steps=4,
+        scheduler=dict(type='DDIMNoiseScheduler', num_train_timesteps=100),
         generator=torch.Generator().manual_seed(1))
     assert torch.equal(a['images'], b['images'])
     diffusers = pytest.importorskip('diffusers')
     theirs = diffusers.DDIMScheduler(num_train_timesteps=100)
-    c = model.sample(1, num_steps=4, scheduler=theirs,
-                     generator=torch.Generator().manual_seed(1))
+    c = model.sample(
+        1,
+        num_steps=4,
+        scheduler=theirs,
+        generator=torch.Generator().manual_seed(1))
     assert torch.allclose(a['images'], c['images'], atol=1e-4)
 
 
 def test_hierarchical_leaves():
-    sub = dict(type='MaskGeneratorHead', num_classes=2, channels=8,
-               channel_mults=(1, 2), attention_strides=(2, ), num_heads=2,
-               num_groups=4)
+    sub = dict(
+        type='MaskGeneratorHead',
+        num_classes=2,
+        channels=8,
+        channel_mults=(1, 2),
+        attention_strides=(2, ),
+        num_heads=2,
+        num_groups=4)
     model = _model(num_regions=3, sub_mask_head=sub)
     assert model.out_channels == 6 and model.decoder.num_regions == 6
     x = torch.randn(2, 3, 16, 16)
@@ -180,10 +197,9 @@ def test_hierarchical_leaves():
     assert masks.shape == (2, 6, 16, 16)
     assert torch.allclose(masks.sum(1), torch.ones(2, 16, 16), atol=1e-5)
     # leaves of parent i sum to the parent mask
-    parent = model.decode_head.masks(model.decode_head(
-        model.backbone(x, torch.tensor([3, 3]))))
-    assert torch.allclose(masks.unflatten(1, (3, 2)).sum(2), parent,
-                          atol=1e-5)
+    parent = model.decode_head.masks(
+        model.decode_head(model.backbone(x, torch.tensor([3, 3]))))
+    assert torch.allclose(masks.unflatten(1, (3, 2)).sum(2), parent, atol=1e-5)
     model.eval()
     pred = model.predict(x, _samples())
     assert pred[0].seg_logits.data.shape[0] == 6
@@ -206,16 +222,16 @@ def test_class_conditional_model():
 def test_mask_statistics_read_probabilities_not_hard_samples():
     """In gumbel mode the statistics come from the softmax, so symmetric
     (uniform) probabilities are visible although every sample is one-hot."""
-    model = _model(decode_head=dict(mask_sampling='gumbel',
-                                    gumbel_noise_stride=1))
+    model = _model(
+        decode_head=dict(mask_sampling='gumbel', gumbel_noise_stride=1))
     model.train()
     with torch.no_grad():  # symmetric point: the same logit everywhere
         model.decode_head.conv_seg.weight.zero_()
         model.decode_head.conv_seg.bias.zero_()
     stats = model.loss(torch.randn(2, 3, 16, 16), _samples())
     k = model.decode_head.num_classes
-    assert stats['mask/entropy'] == pytest.approx(float(torch.log(
-        torch.tensor(float(k)))), rel=1e-5)
+    assert stats['mask/entropy'] == pytest.approx(
+        float(torch.log(torch.tensor(float(k)))), rel=1e-5)
     assert stats['mask/spatial_std'] == pytest.approx(0., abs=1e-6)
     usage = torch.stack([stats[f'mask/usage_{i}'] for i in range(k)])
     torch.testing.assert_close(usage, torch.full((k, ), 1. / k))
@@ -223,8 +239,8 @@ def test_mask_statistics_read_probabilities_not_hard_samples():
     soft = _model()
     soft.train()
     stats = soft.loss(torch.randn(2, 3, 16, 16), _samples())
-    assert 0 < stats['mask/entropy'] <= float(
-        torch.log(torch.tensor(3.))) + 1e-6
+    assert 0 < stats['mask/entropy'] <= float(torch.log(
+        torch.tensor(3.))) + 1e-6
 
 
 def _record_loss_step():
@@ -275,8 +291,13 @@ def test_loss_is_the_papers_single_pass():
 
 def test_trunk_is_stated_once_and_fills_every_half():
     """``trunk`` builds the same model as the same keys in every part."""
-    shared = dict(channels=8, channel_mults=(1, 2), attention_strides=(2, ),
-                  num_heads=2, num_groups=4, block_width='skip')
+    shared = dict(
+        channels=8,
+        channel_mults=(1, 2),
+        attention_strides=(2, ),
+        num_heads=2,
+        num_groups=4,
+        block_width='skip')
     per_part = tiny_segmentor(num_regions=2)
     for part in ('decode_head', 'decoder'):
         per_part[part] = dict(per_part[part], **shared)
@@ -308,8 +329,8 @@ def test_non_finite_loss_stops_training_before_the_update(tmp_path):
 
     from mmfactdiff.utils import load_checkpoint_file
     from tiny_configs import tiny_config
-    cfg = tiny_config(str(tmp_path), max_iters=4,
-                      **{'default_hooks.checkpoint.interval': 2})
+    cfg = tiny_config(
+        str(tmp_path), max_iters=4, **{'default_hooks.checkpoint.interval': 2})
     runner = Runner.from_cfg(cfg)
     model = runner.model
     calls = []
@@ -321,8 +342,8 @@ def test_non_finite_loss_stops_training_before_the_update(tmp_path):
         return loss * float('nan') if len(calls) == 3 else loss
 
     model.loss_denoise.forward = nan_at_third
-    with pytest.raises(FloatingPointError,
-                       match=r"iteration 3.*'loss_denoise'"):
+    with pytest.raises(
+            FloatingPointError, match=r"iteration 3.*'loss_denoise'"):
         runner.train()
     ckpt = load_checkpoint_file(str(tmp_path / 'iter_2.pth'))
     # with EMAHook, the raw training weights are the 'module.' copy
@@ -343,13 +364,20 @@ def test_config_errors_fail_at_build_time_naming_the_field():
         MODELS.build(tiny_segmentor(num_regions=0))
     # attention at a resolution the model does not have
     with pytest.raises(ValueError, match=r'attention_strides \[64\]'):
-        MODELS.build(tiny_segmentor(decode_head=dict(
-            attention_strides=(64, ))))
+        MODELS.build(
+            tiny_segmentor(decode_head=dict(attention_strides=(64, ))))
     with pytest.raises(ValueError, match=r'attention_strides \[64\]'):
-        MODELS.build(tiny_segmentor(backbone=dict(
-            type='DiffusionUNetEncoder', in_channels=3, base_channels=8,
-            channel_mults=(1, 2), num_res_blocks=1,
-            attention_strides=(64, ), num_heads=2, num_groups=4)))
+        MODELS.build(
+            tiny_segmentor(
+                backbone=dict(
+                    type='DiffusionUNetEncoder',
+                    in_channels=3,
+                    base_channels=8,
+                    channel_mults=(1, 2),
+                    num_res_blocks=1,
+                    attention_strides=(64, ),
+                    num_heads=2,
+                    num_groups=4)))
 
 
 def test_image_size_not_divisible_by_the_stride_is_named():

@@ -44,8 +44,8 @@ def _assert_same_training(ref, other, atol):
     torch.testing.assert_close(loss_b, loss_a, atol=atol, rtol=1e-4)
     assert grads_a.keys() == grads_b.keys()
     for name in grads_a:
-        torch.testing.assert_close(grads_b[name], grads_a[name], atol=atol,
-                                   rtol=1e-3, msg=name)
+        torch.testing.assert_close(
+            grads_b[name], grads_a[name], atol=atol, rtol=1e-3, msg=name)
 
 
 def test_with_cp_switch_reaches_every_part_and_changes_no_numbers():
@@ -72,8 +72,7 @@ def test_with_cp_switch_off_overrides_the_parts():
     cfg = tiny_segmentor(with_cp=False)
     cfg['backbone']['with_cp'] = True
     model = MODELS.build(cfg)
-    assert not any(m.with_cp for m in model.modules()
-                   if hasattr(m, 'with_cp'))
+    assert not any(m.with_cp for m in model.modules() if hasattr(m, 'with_cp'))
 
 
 def test_channels_last_switch_converts_weights_and_inputs():
@@ -83,8 +82,8 @@ def test_channels_last_switch_converts_weights_and_inputs():
     assert not ref.backbone.stem.weight.is_contiguous(
         memory_format=torch.channels_last)
     seen = []
-    conv.register_forward_pre_hook(lambda mod, args: seen.append(
-        args[0].is_contiguous(memory_format=torch.channels_last)))
+    conv.register_forward_pre_hook(lambda mod, args: seen.append(args[
+        0].is_contiguous(memory_format=torch.channels_last)))
     x = torch.randn(2, 3, 16, 16)
     ref.eval(), cl.eval()
     with torch.no_grad():
@@ -133,8 +132,7 @@ def test_amp_optim_wrapper_bf16_train_step(monkeypatch):
     data = dict(
         inputs=[torch.randint(0, 256, (3, 16, 16), dtype=torch.uint8)] * 2,
         data_samples=[
-            SegDataSample(metainfo=dict(img_shape=(16, 16)))
-            for _ in range(2)
+            SegDataSample(metainfo=dict(img_shape=(16, 16))) for _ in range(2)
         ])
     losses = model.train_step(data, wrapper)
     assert torch.isfinite(losses['loss_denoise'])
@@ -149,8 +147,10 @@ def test_train_tool_amp_switch(dtype, monkeypatch):
     with bfloat16: test_autocast_optim_wrapper.py)."""
     monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
     train = load_tool('tools/train.py')
-    cfg = Config(dict(optim_wrapper=dict(
-        type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))))
+    cfg = Config(
+        dict(
+            optim_wrapper=dict(
+                type='OptimWrapper', optimizer=dict(type='Adam', lr=1e-4))))
     train.enable_amp(cfg, dtype)
     assert cfg.optim_wrapper.type == 'AmpOptimWrapper'
     assert cfg.optim_wrapper.get('dtype') == dtype
@@ -162,8 +162,8 @@ def test_train_tool_amp_switch(dtype, monkeypatch):
 def test_runner_compile_key_compiles_the_train_step(tmp_path):
     # the eager backend exercises dynamo's tracing of our model without
     # the C++ compilation of inductor (which the GPU run uses)
-    cfg = tiny_config(str(tmp_path), max_iters=2,
-                      compile=dict(backend='eager'))
+    cfg = tiny_config(
+        str(tmp_path), max_iters=2, compile=dict(backend='eager'))
     runner = Runner.from_cfg(cfg)
     runner.train()
     step = runner.model.train_step
@@ -177,5 +177,5 @@ def test_switched_model_state_dicts_load_into_each_other():
     plain.load_state_dict(cl.state_dict())
     x = torch.randn(1, 3, 16, 16)
     with torch.no_grad():
-        torch.testing.assert_close(
-            plain.eval()._forward(x), ref.eval()._forward(x))
+        torch.testing.assert_close(plain.eval()._forward(x),
+                                   ref.eval()._forward(x))

@@ -9,12 +9,16 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from conftest import REPO_ROOT
-from projects.emergence_study.emergence_study import (
-    ColourKMeansSegmentor, PlainUNetKMeansSegmentor, PriorMaskSegmentor,
-    per_image_kmeans)
+from projects.emergence_study.emergence_study import (ColourKMeansSegmentor,
+                                                      PlainUNetKMeansSegmentor,
+                                                      PriorMaskSegmentor,
+                                                      per_image_kmeans)
 
-PREPROCESSOR = dict(type='SegDataPreProcessor', mean=[127.5] * 3,
-                    std=[127.5] * 3, bgr_to_rgb=True)
+PREPROCESSOR = dict(
+    type='SegDataPreProcessor',
+    mean=[127.5] * 3,
+    std=[127.5] * 3,
+    bgr_to_rgb=True)
 
 
 def _samples(n, h, w, ori=None):

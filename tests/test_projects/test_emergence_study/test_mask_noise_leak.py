@@ -69,14 +69,17 @@ def test_reads_a_checkpoint(tmp_path):
     tool = load_tool(TOOL)
     out_file = osp.join(tmp_path, 'leak.json')
     ckpt = osp.join(tmp_path, 'iter_2.pth')
-    a = tool.main([cfg_file, ckpt, '--num-images', '3', '--draws', '2',
-                   '--weights', 'raw', '--out', out_file])
+    a = tool.main([
+        cfg_file, ckpt, '--num-images', '3', '--draws', '2', '--weights',
+        'raw', '--out', out_file
+    ])
     with open(out_file) as f:
         assert json.load(f) == a
     assert a['num_images'] == 3 and len(a['noise_r']) == 2
     assert 0 <= a['draw_agreement'] <= 1
-    b = tool.main([cfg_file, ckpt, '--num-images', '3', '--draws', '2',
-                   '--weights', 'raw'])
+    b = tool.main([
+        cfg_file, ckpt, '--num-images', '3', '--draws', '2', '--weights', 'raw'
+    ])
     assert b['noise_r'] == a['noise_r']  # deterministic
 
 

@@ -52,8 +52,10 @@ def test_tiny_probe_config_trains_and_validates(probe_run):
     assert osp.isfile(osp.join(probe_run, 'iter_2.pth'))
     rows = load_tool(TOOLS + 'record_results.py')
     out = osp.join(probe_run, 'rows.json')
-    rows.main([probe_run, '--dataset', 'simple_shapes', '--method', 'probe',
-               '--out', out])
+    rows.main([
+        probe_run, '--dataset', 'simple_shapes', '--method', 'probe', '--out',
+        out
+    ])
     with open(out) as f:
         got = json.load(f)
     metrics = {r['metric'] for r in got}
@@ -66,28 +68,61 @@ def test_tiny_probe_config_trains_and_validates(probe_run):
     # what the run changed in its config, seed and work dir left out
     assert row['cfg_options']['train_cfg.max_iters'] == 2
     assert row['cfg_options']['train_dataloader.batch_size'] == 4
-    assert not any(k.startswith(('randomness', 'work_dir'))
-                   for k in row['cfg_options'])
+    assert not any(
+        k.startswith(('randomness', 'work_dir')) for k in row['cfg_options'])
     # recording again replaces the rows instead of adding copies
-    rows.main([probe_run, '--dataset', 'simple_shapes', '--method', 'probe',
-               '--out', out])
+    rows.main([
+        probe_run, '--dataset', 'simple_shapes', '--method', 'probe', '--out',
+        out
+    ])
     with open(out) as f:
         assert len(json.load(f)) == len(got)
 
 
 def test_tables_are_generated_from_rows(tmp_path):
     rows = [
-        dict(dataset='d', method='m', config='c', cfg_options=None, seed=s,
-             metric='fg_IoU', value=v, iterations=it, labels_used=0,
-             weights='raw', device='cpu')
+        dict(
+            dataset='d',
+            method='m',
+            config='c',
+            cfg_options=None,
+            seed=s,
+            metric='fg_IoU',
+            value=v,
+            iterations=it,
+            labels_used=0,
+            weights='raw',
+            device='cpu')
         for s, v, it in ((0, 80.0, 500), (1, 70.0, 500), (0, 60.0, 250))
-    ] + [dict(dataset='d', method='k', config='c', cfg_options=None,
-              seed=None, metric='fg_IoU', value=75.0, iterations=0,
-              labels_used=0, weights='none', device='cpu')]
+    ] + [
+        dict(
+            dataset='d',
+            method='k',
+            config='c',
+            cfg_options=None,
+            seed=None,
+            metric='fg_IoU',
+            value=75.0,
+            iterations=0,
+            labels_used=0,
+            weights='none',
+            device='cpu')
+    ]
     (tmp_path / 'd.json').write_text(json.dumps(rows))
-    spec = {'dataset': 'd', 'table': 'seeds', 'metric': 'fg_IoU',
-            'rows': [{'method': 'k'}, {'method': 'm', 'iterations': 500}],
-            'verdict': {'baseline': 'k'}}
+    spec = {
+        'dataset': 'd',
+        'table': 'seeds',
+        'metric': 'fg_IoU',
+        'rows': [{
+            'method': 'k'
+        }, {
+            'method': 'm',
+            'iterations': 500
+        }],
+        'verdict': {
+            'baseline': 'k'
+        }
+    }
     page = tmp_path / 'page.md'
     page.write_text(f'x\n<!-- results {json.dumps(spec)} -->\nold\n'
                     '<!-- /results -->\ny\n')
@@ -109,8 +144,11 @@ def test_tables_are_generated_from_rows(tmp_path):
     # a list selects any of its values: one setting under two labels
     rows.append(dict(rows[0], method='m2', seed=2, value=90.0))
     (tmp_path / 'd.json').write_text(json.dumps(rows))
-    spec['rows'] = [{'method': ['m', 'm2'], 'iterations': 500,
-                     'label': 'both'}]
+    spec['rows'] = [{
+        'method': ['m', 'm2'],
+        'iterations': 500,
+        'label': 'both'
+    }]
     spec.pop('verdict')
     page.write_text(f'<!-- results {json.dumps(spec)} -->\n'
                     '<!-- /results -->\n')
@@ -125,8 +163,9 @@ def test_main_job_config_is_the_probe_config_on_the_builtin_data():
     job's evidence): same model, optimisation, schedule and data."""
     from mmfactdiff.registry import DATASETS
     main = Config.fromfile(
-        osp.join(REPO_ROOT, 'configs/factdiff/'
-                 'factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py'))
+        osp.join(
+            REPO_ROOT, 'configs/factdiff/'
+            'factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py'))
     study = Config.fromfile(
         osp.join(
             REPO_ROOT, 'projects/emergence_study/configs/'
@@ -134,8 +173,9 @@ def test_main_job_config_is_the_probe_config_on_the_builtin_data():
     for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
                 'randomness'):
         assert main[key] == study[key], key
-    assert [h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
-            ] == study.custom_hooks
+    assert [
+        h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
+    ] == study.custom_hooks
     for loader in ('train_dataloader', 'val_dataloader'):
         a, b = main[loader], study[loader]
         assert a.batch_size == b.batch_size
@@ -161,13 +201,13 @@ def test_metafile_reports_the_main_jobs_rows():
         rows = json.load(f)
     values = {
         r['seed']: r['value']
-        for r in rows if r['metric'] == 'fg_IoU' and r['iterations'] == 1000
-        and r['method'] in ('factorized (probe config)',
-                            'factorized (main job)')
+        for r in rows
+        if r['metric'] == 'fg_IoU' and r['iterations'] == 1000 and r['method']
+        in ('factorized (probe config)', 'factorized (main job)')
     }
     assert sorted(values) == [0, 1, 2, 3, 4]
-    assert reported == pytest.approx(statistics.mean(values.values()),
-                                     abs=0.005)
+    assert reported == pytest.approx(
+        statistics.mean(values.values()), abs=0.005)
 
 
 def test_docs_tables_are_generated_from_the_current_rows():
@@ -175,9 +215,8 @@ def test_docs_tables_are_generated_from_the_current_rows():
     make_tables.py after recording new rows)."""
     tool = load_tool(TOOLS + 'make_tables.py')
     pages = [
-        osp.join(REPO_ROOT, p)
-        for p in ('README.md', 'docs/emergence.md',
-                  'configs/factdiff/README.md',
-                  'projects/emergence_study/README.md')
+        osp.join(REPO_ROOT, p) for p in ('README.md', 'docs/emergence.md',
+                                         'configs/factdiff/README.md',
+                                         'projects/emergence_study/README.md')
     ]
     assert tool.main(pages + ['--check']) == 0
