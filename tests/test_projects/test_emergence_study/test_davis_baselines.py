@@ -1,5 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-"""tools/analysis_tools/davis_baselines.py on a generated DAVIS tree."""
+"""projects/emergence_study/tools/davis_baselines.py on a generated DAVIS tree."""
 import json
 import os
 import os.path as osp
@@ -10,7 +10,7 @@ from PIL import Image
 
 from conftest import load_tool
 
-TOOL = 'tools/analysis_tools/davis_baselines.py'
+TOOL = 'projects/emergence_study/tools/davis_baselines.py'
 
 
 def _tree(root, frames=3, size=(24, 40)):

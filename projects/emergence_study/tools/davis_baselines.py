@@ -12,7 +12,7 @@ model's numbers in docs/davis2017.md have something to stand beside:
   mean luminance (cluster 0 the darkest), since the unsupervised protocol
   scores proposal k over all frames of a video.
 
-    python tools/analysis_tools/davis_baselines.py data/DAVIS \\
+    python projects/emergence_study/tools/davis_baselines.py data/DAVIS \\
         --size 112 64 --out work_dirs/davis_baselines.json
 """
 import argparse
