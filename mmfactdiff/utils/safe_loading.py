@@ -90,10 +90,13 @@ def register_safe_local_loader() -> None:
     """
     from mmengine.runner.checkpoint import CheckpointLoader
 
-    def _load(filename, map_location):
+    # named as mmengine's own local loader: mmengine logs the backend as
+    # the loader's name after 'load_from_' ("Loads checkpoint by local ...")
+    def load_from_local(filename, map_location):
         return load_checkpoint_file(filename, map_location)
 
-    CheckpointLoader.register_scheme(prefixes='', loader=_load, force=True)
+    CheckpointLoader.register_scheme(
+        prefixes='', loader=load_from_local, force=True)
 
 
 @contextlib.contextmanager

@@ -34,8 +34,6 @@ import torch.nn.functional as F
 from mmengine.config import Config, DictAction
 from torch import Tensor
 
-from mmfactdiff.models.decoders import ConcatMasksUNetDecoder
-
 PATHS = ('full', 'fast', 'plain', 'ddpmseg')
 #: DDPM-seg's timesteps (ddpm-segmentation ``steps=[50, 150, 250]``, of
 #: T = 1000; scaled to the model's T)
@@ -79,6 +77,8 @@ class ForwardPath(nn.Module):
         super().__init__()
         if path not in PATHS:
             raise ValueError(f'path must be one of {PATHS}, got {path!r}')
+        # imported here: the package loads in main(), after argument parsing
+        from mmfactdiff.models.decoders import ConcatMasksUNetDecoder
         if path in ('plain', 'ddpmseg') and isinstance(model.decoder,
                                                        ConcatMasksUNetDecoder):
             raise ValueError('a plain U-Net cannot be cut from a '

@@ -3,11 +3,11 @@ from typing import Optional
 
 import numpy as np
 import torch
-from mmengine.hooks import Hook
+from mmengine.hooks import EMAHook, Hook
 
 from mmfactdiff.registry import HOOKS
-from .hook_utils import unwrap_model
 from mmfactdiff.visualization import make_grid, masks_to_ids, to_uint8_images
+from .hook_utils import unwrap_model
 
 
 @HOOKS.register_module()
@@ -46,7 +46,7 @@ class SampleVisualizationHook(Hook):
 
     def _model(self, runner):
         for hook in runner.hooks:
-            if type(hook).__name__ == 'EMAHook' and hasattr(hook, 'ema_model'):
+            if isinstance(hook, EMAHook) and hasattr(hook, 'ema_model'):
                 return hook.ema_model.module
         return unwrap_model(runner)
 

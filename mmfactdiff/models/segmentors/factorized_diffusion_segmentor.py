@@ -117,8 +117,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  channels_last: bool = False) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        self._trunk = dict(trunk or {})
-        unknown = sorted(set(self._trunk) - set(TRUNK_KEYS))
+        trunk = dict(trunk or {})
+        unknown = sorted(set(trunk) - set(TRUNK_KEYS))
         if unknown:
             raise ValueError(f'trunk: unknown keys {unknown}; allowed: '
                              f'{list(TRUNK_KEYS)}')
@@ -129,19 +129,19 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             if sub_mask_head is not None:
                 sub_mask_head = dict(sub_mask_head, with_cp=with_cp)
         self.backbone = MODELS.build(backbone)
-        self._init_decode_head(self._fill(decode_head))
+        self._init_decode_head(self._fill(decode_head, trunk))
         if self.decode_head.num_classes < 1:
             raise ValueError('decode_head.num_classes (K, the number of '
                              'regions) must be >= 1, got '
                              f'{self.decode_head.num_classes}')
         self.sub_mask_head = None
         if sub_mask_head is not None:
-            self.sub_mask_head = MODELS.build(self._fill(sub_mask_head))
+            self.sub_mask_head = MODELS.build(self._fill(sub_mask_head, trunk))
             # predict() and the decoder see the K1 * K2 leaves
             self.num_classes = self.out_channels = (
                 self.decode_head.out_channels *
                 self.sub_mask_head.out_channels)
-        decoder = self._fill(decoder)
+        decoder = self._fill(decoder, trunk)
         if decoder.get('num_regions', None) is None:
             decoder['num_regions'] = self.out_channels
         self.decoder = MODELS.build(decoder)
@@ -167,17 +167,17 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             # loading preserve the format
             self.to(memory_format=torch.channels_last)
 
-    def _fill(self, cfg: ConfigType) -> ConfigDict:
+    def _fill(self, cfg: ConfigType, trunk: dict) -> ConfigDict:
         """Fill a head/decoder config with the trunk settings and its input
         description from the backbone."""
         cfg = ConfigDict(copy.deepcopy(cfg))
-        both = sorted(set(self._trunk) & set(cfg))
+        both = sorted(set(trunk) & set(cfg))
         if both:
             raise ValueError(
                 f'{both} set both in trunk and in the {cfg.get("type")} '
                 'config: state each trunk setting once (in trunk, or in '
                 'every part)')
-        cfg.update(copy.deepcopy(self._trunk))
+        cfg.update(copy.deepcopy(trunk))
         for key, attr in (('in_channels', 'out_channels'), ('in_strides',
                                                             'out_strides'),
                           ('emb_channels', 'embedding_channels')):
