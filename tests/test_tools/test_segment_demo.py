@@ -156,3 +156,61 @@ def test_demo_cli_reports_unreadable_images(assets, tmp_path):
     assert _png(out / 'good_regions.png').size == (10, 12)
     assert _png(out / 'good_overlay.png').size == (10, 12)
     assert not list(out.glob('broken*'))
+
+
+def _write_mode_zoo(folder) -> dict:
+    """Files a user's photo folder may hold, with the (h, w) of the ones
+    that must be segmented (None: must be reported and skipped)."""
+    rng = np.random.default_rng(1)
+    rgb = rng.integers(0, 256, (18, 22, 3), dtype=np.uint8)
+    Image.fromarray(rgb).convert('RGBA').save(folder / 'rgba.png')
+    Image.fromarray(rgb).convert('L').save(folder / 'grey.png')
+    Image.fromarray(rgb).convert('P').save(folder / 'palette.png')
+    Image.fromarray(rgb).convert('CMYK').save(folder / 'cmyk.jpg')
+    Image.fromarray(rng.integers(0, 65535, (9, 13),
+                                 dtype=np.uint16)).save(folder / 'grey16.png')
+    Image.fromarray(np.array([[40000]], np.uint16)).save(folder / 'one16.png')
+    Image.fromarray(rgb[:1]).save(folder / 'thin.png')  # 1 x 22
+    Image.fromarray(rgb[:, :1]).save(folder / 'tall.png')  # 18 x 1
+    (folder / 'empty.png').write_bytes(b'')
+    data = (folder / 'rgba.png').read_bytes()
+    (folder / 'truncated.png').write_bytes(data[:len(data) // 2])
+    (folder / 'text.jpg').write_text('not an image')
+    return {
+        'rgba': (18, 22),
+        'grey': (18, 22),
+        'palette': (18, 22),
+        'cmyk': (18, 22),
+        'grey16': (9, 13),
+        'thin': (1, 22),
+        'tall': (18, 1),
+        'one16': None,
+        'empty': None,
+        'truncated': None,
+        'text': None,
+    }
+
+
+def test_demo_handles_or_names_every_kind_of_file(demo, assets, tmp_path,
+                                                   capsys):
+    """Modes and odd sizes are converted and segmented at their own size;
+    unreadable files and a single pixel are named with a reason, counted,
+    and the run goes on (the others' outputs are all written)."""
+    inp = tmp_path / 'in'
+    inp.mkdir()
+    expected = _write_mode_zoo(inp)
+    out = tmp_path / 'out'
+    assert _run(demo, assets, out, inp=str(inp)) == 1
+    err = capsys.readouterr().err
+    bad = [n for n, size in expected.items() if size is None]
+    assert f'{len(bad)} image(s) failed' in err
+    for name, size in expected.items():
+        if size is None:
+            assert f'{name}.' in err and not list(out.glob(f'{name}_*'))
+            continue
+        h, w = size
+        assert _png(out / f'{name}_regions.png').size == (w, h), name
+        assert _png(out / f'{name}_overlay.png').size == (w, h), name
+        masks = np.load(out / f'{name}_masks.npy')
+        assert masks.shape == (K, h, w) and np.isfinite(masks).all()
+    assert 'file is empty' in err and 'single-pixel' in err

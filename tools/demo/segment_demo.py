@@ -21,8 +21,13 @@ All outputs have the size of the input image: it is resized to the model
 resolution for the forward pass (``--img-size``, default: the config's
 inference ``test_pipeline``), and the model resizes its masks back. It
 runs mmseg's ``init_model`` + ``inference_model`` (docs/inference.md).
-Unreadable images are reported and skipped; the exit status is 1 if any
-failed.
+Images that cannot be read or segmented (zero-byte, truncated or
+non-image files, single-pixel images) are reported with their path and
+reason and skipped; the outputs of the other images are written as they
+come, a summary counts the failures, and the exit status is 1 if any
+failed. Greyscale, palette, RGBA, 16-bit and CMYK files are converted to
+8-bit colour as mmseg's loaders do; any size is resized to the model's
+resolution and the regions are resized back.
 """
 import argparse
 import os
@@ -172,6 +177,8 @@ def read_image(path: str) -> np.ndarray:
         ValueError: Naming the file when it cannot be decoded.
     """
     import mmcv
+    if osp.isfile(path) and osp.getsize(path) == 0:
+        raise ValueError(f'cannot read image {path}: the file is empty')
     try:
         img = mmcv.imread(path, flag='color', channel_order='bgr')
     except Exception as e:  # missing permissions, truncated files...
@@ -196,6 +203,36 @@ def save_regions(ids: np.ndarray, palette: Sequence[Sequence[int]],
     img.save(path)
 
 
+def segment_one(model, visualizer, img: np.ndarray, path: str, out: str,
+                args: argparse.Namespace) -> None:
+    """Segment one decoded image and write its outputs under ``out``.
+
+    Raises:
+        ValueError: For an image of a single pixel (it has no regions to
+            find); the caller names the file.
+    """
+    import mmcv
+    from mmseg.apis import inference_model
+    if img.shape[0] * img.shape[1] < 2:
+        raise ValueError('a single-pixel image: nothing to segment')
+    result = inference_model(model, img)
+    os.makedirs(osp.dirname(out) or '.', exist_ok=True)
+    ids = result.pred_sem_seg.data[0].cpu().numpy()
+    save_regions(ids, model.dataset_meta['palette'], f'{out}_regions.png')
+    visualizer.add_datasample(
+        osp.basename(out),
+        mmcv.bgr2rgb(img),
+        result,
+        draw_gt=False,
+        draw_pred=True,
+        show=False,
+        with_labels=args.with_labels,
+        out_file=f'{out}_overlay.png')
+    if args.save_masks:
+        np.save(f'{out}_masks.npy',
+                result.seg_logits.data.float().cpu().numpy())
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the demo.
 
@@ -207,10 +244,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         int: 0 when every image was segmented, 1 when some failed.
     """
     args = parse_args(argv)
-    import mmcv
     import torch
     from mmengine.utils import ProgressBar
-    from mmseg.apis import inference_model, init_model
+    from mmseg.apis import init_model
     from mmseg.visualization import SegLocalVisualizer
 
     import mmfactdiff  # noqa: F401  (registers the modules)
@@ -262,23 +298,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             print(f'\nskipped: {e}', file=sys.stderr)
             bar.update()
             continue
-        result = inference_model(model, img)
-        out = osp.join(args.out_dir, name)
-        os.makedirs(osp.dirname(out) or '.', exist_ok=True)
-        ids = result.pred_sem_seg.data[0].cpu().numpy()
-        save_regions(ids, meta['palette'], f'{out}_regions.png')
-        visualizer.add_datasample(
-            osp.basename(name),
-            mmcv.bgr2rgb(img),
-            result,
-            draw_gt=False,
-            draw_pred=True,
-            show=False,
-            with_labels=args.with_labels,
-            out_file=f'{out}_overlay.png')
-        if args.save_masks:
-            np.save(f'{out}_masks.npy',
-                    result.seg_logits.data.float().cpu().numpy())
+        try:
+            segment_one(model, visualizer, img, path,
+                        osp.join(args.out_dir, name), args)
+        except Exception as e:  # noqa: B902  one bad image ends no run
+            failed.append((path, f'{path}: {type(e).__name__}: {e}'))
+            print(
+                f'\nfailed: {path}: {type(e).__name__}: {e}', file=sys.stderr)
         bar.update()
     print(f'\nsegmented {len(images) - len(failed)}/{len(images)} images '
           f'into {len(meta["classes"])} regions (t={model.test_cfg.t}, '

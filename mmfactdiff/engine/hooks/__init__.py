@@ -1,5 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .atomic_checkpoint_hook import AtomicCheckpointHook
+from .collapse_guard_hook import CollapseGuardHook
 from .mask_usage_hook import MaskUsageHook
 from .region_visualization_hook import RegionVisualizationHook
 from .rng_state_hook import RNGStateHook
@@ -7,6 +8,6 @@ from .sample_visualization_hook import SampleVisualizationHook
 from .tau_schedule_hook import TauScheduleHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'RNGStateHook', 'MaskUsageHook',
+    'AtomicCheckpointHook', 'CollapseGuardHook', 'RNGStateHook', 'MaskUsageHook',
     'RegionVisualizationHook', 'SampleVisualizationHook', 'TauScheduleHook'
 ]

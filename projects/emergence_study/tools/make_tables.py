@@ -21,7 +21,10 @@ Table kinds:
   ``device`` (each a value or a list of accepted values), ``cfg_options``
   (a dict that must match exactly) and name itself with ``label``;
 - ``curve``: one line per method and seed, one column per iteration in the
-  spec's ``iterations`` list.
+  spec's ``iterations`` list;
+- ``signal``: checkpoints binned by a label-free ``signal`` metric (spec
+  ``"signal"``, bin edges ``"bins"``), with the range of ``metric`` in each
+  bin: how well the signal predicts the score.
 
 ``seeds`` specs may add ``"verdict": {"baseline": METHOD, "reference":
 LABEL}``: each line then counts the seeds above the baseline and compares
@@ -197,7 +200,39 @@ def curve_table(rows: List[Dict], spec: Dict) -> str:
     return '\n'.join(out) + '\n'
 
 
-TABLES = dict(seeds=seeds_table, curve=curve_table)
+def signal_table(rows: List[Dict], spec: Dict) -> str:
+    """Checkpoints binned by a label-free signal, with the score range of
+    each bin: pairs the ``signal`` row and the ``metric`` row of the same
+    run and iteration, for runs selected by the spec's rows."""
+    metric, signal, bins = spec['metric'], spec['signal'], spec['bins']
+    pairs = []
+    for row in spec['rows']:
+        scores = {
+            (r['run'], r['iterations']): r['value']
+            for r in select(rows, metric, row) if r.get('run')
+        }
+        for r in select(rows, signal, row):
+            key = (r.get('run'), r['iterations'])
+            if key in scores:
+                pairs.append((r['value'], scores[key]))
+    if not pairs:
+        raise ValueError(f'no ({signal}, {metric}) pairs for {spec["rows"]}')
+    head = [f'{signal} (%)', 'checkpoints', f'{metric} min', 'median', 'max']
+    out = [
+        '| ' + ' | '.join(head) + ' |',
+        '| ' + ' | '.join(['---'] * len(head)) + ' |'
+    ]
+    for lo, hi in zip(bins[:-1], bins[1:]):
+        got = [m for s, m in pairs if lo <= s < hi]
+        cells = [f'[{lo}, {hi})', str(len(got))] + (
+            [_fmt(min(got)),
+             _fmt(statistics.median(got)),
+             _fmt(max(got))] if got else ['-'] * 3)
+        out.append('| ' + ' | '.join(cells) + ' |')
+    return '\n'.join(out) + '\n'
+
+
+TABLES = dict(seeds=seeds_table, curve=curve_table, signal=signal_table)
 
 
 def render_page(text: str, folder: str) -> str:

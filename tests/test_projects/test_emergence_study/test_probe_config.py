@@ -79,6 +79,60 @@ def test_tiny_probe_config_trains_and_validates(probe_run):
         assert len(json.load(f)) == len(got)
 
 
+def test_collapse_signal_rows_pair_with_the_runs_scores(probe_run, tmp_path):
+    out = str(tmp_path / 'rows.json')
+    load_tool(TOOLS + 'record_results.py').main([
+        probe_run, '--dataset', 'simple_shapes', '--method', 'probe', '--out',
+        out
+    ])
+    signal = load_tool(TOOLS + 'collapse_signal.py')
+    new = signal.main(
+        [probe_run, '--config', PROBE, '--out', out, '--num-images', '4'])
+    assert [r['iterations'] for r in new] == [2]
+    row = new[0]
+    assert row['metric'] == 'min_region_share' and row['method'] == 'probe'
+    assert row['seed'] == 3 and 0 <= row['value'] <= 50
+    with pytest.raises(ValueError, match='no fg_IoU rows'):
+        signal.main([str(tmp_path), '--config', PROBE, '--out', out])
+
+
+def test_signal_table_bins_checkpoints(tmp_path):
+    rows = [
+        dict(
+            method='m',
+            config='c',
+            cfg_options=None,
+            seed=0,
+            metric=m,
+            value=v,
+            iterations=it,
+            run='r',
+            weights='raw',
+            device='cpu')
+        for m, v, it in (('fg_IoU', 26.0, 250), ('min_region_share', 0.0, 250),
+                         ('fg_IoU', 70.0, 500), ('min_region_share', 25.0,
+                                                 500), ('fg_IoU', 80.0, 750),
+                         ('min_region_share', 30.0, 750), ('min_region_share',
+                                                           30.0, 1000))
+    ]
+    (tmp_path / 'd.json').write_text(json.dumps(rows))
+    spec = dict(
+        dataset='d',
+        table='signal',
+        metric='fg_IoU',
+        signal='min_region_share',
+        bins=[0, 10, 50],
+        rows=[dict(method='m')])
+    page = tmp_path / 'page.md'
+    page.write_text(
+        f'<!-- results {json.dumps(spec)} -->\n<!-- /results -->\n')
+    tool = load_tool(TOOLS + 'make_tables.py')
+    assert tool.main([str(page), '--results', str(tmp_path)]) == 0
+    text = page.read_text()
+    assert '| [0, 10) | 1 | 26.0 | 26.0 | 26.0 |' in text
+    assert '| [10, 50) | 2 | 70.0 | 75.0 | 80.0 |' in text
+
+
 def test_tables_are_generated_from_rows(tmp_path):
     rows = [
         dict(

@@ -1,0 +1,213 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+import copy
+import random
+from typing import Optional, Sequence
+
+import numpy as np
+import torch
+from mmengine.hooks import Hook
+from mmengine.logging import print_log
+from torch import Tensor
+
+from mmfactdiff.registry import HOOKS
+from .hook_utils import unwrap_model
+
+
+def smallest_region_share(probs: Tensor) -> Tensor:
+    """Per image, the pixel share of its smallest region under argmax.
+
+    Args:
+        probs (Tensor): Region probabilities (B, K, H, W).
+
+    Returns:
+        Tensor: (B, ) shares in [0, 1 / K]; 0 when an image's pixels all go
+        to fewer than K regions.
+    """
+    labels = probs.argmax(dim=1)
+    shares = torch.stack([(labels == k).float().mean(dim=(1, 2))
+                          for k in range(probs.shape[1])],
+                         dim=1)
+    return shares.min(dim=1).values
+
+
+def mean_smallest_region_share(model, images: Sequence[Tensor]) -> float:
+    """The collapse signal: mean smallest-region share of images' read-out.
+
+    Args:
+        model: A segmentor with ``data_preprocessor`` and
+            ``predict_regions`` (the one-pass read-out at ``test_cfg.t``).
+        images (Sequence[Tensor]): Images as the dataset packs them
+            (C, H, W), before preprocessing.
+
+    Returns:
+        float: The mean over images of :func:`smallest_region_share`. The
+        model is read in eval mode and left in the mode it was in.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            data = model.data_preprocessor(dict(inputs=list(images)), False)
+            probs = model.predict_regions(data['inputs'])
+    finally:
+        model.train(was_training)
+    return float(smallest_region_share(probs).mean())
+
+
+@HOOKS.register_module()
+class CollapseGuardHook(Hook):
+    """Roll training back to the last healthy weights when regions collapse.
+
+    Every ``interval`` iterations the hook reads out the regions of a fixed
+    set of *training* images (their pixels only: no labels) with the
+    segmentor's one-pass read-out (``predict_regions`` at ``test_cfg.t``)
+    and takes, per image, the pixel share of the smallest region under
+    argmax; ``guard/min_share`` is their mean (logged through the message
+    hub). A run whose masks collapse onto one region has a share near 0;
+    runs that segment the built-in data have 0.18 to 0.43, and every
+    checkpoint of the study with a share under 0.05 scored at the
+    all-foreground level (docs/emergence.md, "collapse guard").
+
+    The hook keeps an in-memory copy of the model and optimizer state from
+    the last check whose share was at least ``min_share`` (the guard is
+    armed from the first such check: runs start collapsed, before regions
+    emerge). When the share stays under ``min_share`` for ``patience``
+    consecutive checks, it restores that copy and training goes on from
+    there with new data and noise (a rollback, as large language-model
+    runs do after loss spikes); at the last iteration it restores at once,
+    so the final checkpoint is never a collapsed one when a healthy state
+    was seen. The copy and the counters are saved in checkpoints, so
+    ``--resume`` continues exactly.
+
+    The check reads images and noise from its own fixed sources and
+    restores every global random state, so a run that never rolls back is
+    the same run as without the hook.
+
+    Args:
+        interval (int): Iterations between checks. Defaults to 25.
+        min_share (float): Mean smallest-region share under which a check
+            counts as collapsed. Defaults to 0.1.
+        patience (int): Consecutive collapsed checks before a rollback.
+            Defaults to 2.
+        num_images (int): Training images read out at every check (the
+            first ones of the training dataset). Defaults to 64.
+        max_rollbacks (int): Rollbacks after which the hook only warns.
+            Defaults to 10.
+    """
+
+    priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves the iter
+
+    def __init__(self,
+                 interval: int = 25,
+                 min_share: float = 0.1,
+                 patience: int = 2,
+                 num_images: int = 64,
+                 max_rollbacks: int = 10) -> None:
+        for name, value in (('interval', interval), ('patience', patience),
+                            ('num_images', num_images)):
+            if isinstance(value,
+                          bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(
+                    f'CollapseGuardHook: {name} must be an int >= 1, got '
+                    f'{value!r}')
+        if not 0. < min_share < 1.:
+            raise ValueError('CollapseGuardHook: min_share must be in (0, 1),'
+                             f' got {min_share!r}')
+        if isinstance(max_rollbacks, bool) or not isinstance(
+                max_rollbacks, int) or max_rollbacks < 0:
+            raise ValueError('CollapseGuardHook: max_rollbacks must be an '
+                             f'int >= 0, got {max_rollbacks!r}')
+        self.interval = interval
+        self.min_share = min_share
+        self.patience = patience
+        self.num_images = num_images
+        self.max_rollbacks = max_rollbacks
+        self._images: Optional[list] = None
+        self._state = self._empty_state()
+
+    @staticmethod
+    def _empty_state() -> dict:
+        return dict(
+            healthy_iter=None,
+            model=None,
+            optim=None,
+            bad_checks=0,
+            rollbacks=0)
+
+    def before_train(self, runner) -> None:
+        model = unwrap_model(runner)
+        if not hasattr(model, 'predict_regions'):
+            raise TypeError(
+                'CollapseGuardHook needs a segmentor with predict_regions '
+                f'(FactorizedDiffusionSegmentor), got {type(model).__name__}')
+        dataset = runner.train_dataloader.dataset
+        if len(dataset) < 1:
+            raise ValueError('CollapseGuardHook: the training dataset is '
+                             'empty')
+        num = min(self.num_images, len(dataset))
+        # The dataset's pipeline may draw random numbers (flips, crops):
+        # keep the run's own streams where they were.
+        py_state, np_state = random.getstate(), np.random.get_state()
+        with torch.random.fork_rng(devices=[]):
+            self._images = [dataset[i]['inputs'] for i in range(num)]
+        random.setstate(py_state)
+        np.random.set_state(np_state)
+
+    def _min_share(self, runner) -> float:
+        return mean_smallest_region_share(unwrap_model(runner), self._images)
+
+    def after_train_iter(self,
+                         runner,
+                         batch_idx: int,
+                         data_batch: Optional[dict] = None,
+                         outputs: Optional[dict] = None) -> None:
+        it = runner.iter + 1
+        last = it >= runner.max_iters
+        if not (self.every_n_train_iters(runner, self.interval) or last):
+            return
+        share = self._min_share(runner)
+        runner.message_hub.update_scalar('train/guard/min_share', share)
+        st = self._state
+        if share >= self.min_share:
+            st['bad_checks'] = 0
+            st['healthy_iter'] = it
+            st['model'] = copy.deepcopy(unwrap_model(runner).state_dict())
+            st['optim'] = copy.deepcopy(runner.optim_wrapper.state_dict())
+            return
+        st['bad_checks'] += 1
+        if st['healthy_iter'] is None:
+            return  # regions have not emerged yet: nothing to go back to
+        if st['bad_checks'] < self.patience and not last:
+            return
+        if st['rollbacks'] >= self.max_rollbacks:
+            print_log(
+                f'CollapseGuardHook: regions collapsed at iteration {it} '
+                f'(guard/min_share {share:.3f} < {self.min_share}) and '
+                f'max_rollbacks={self.max_rollbacks} is used up: not rolling '
+                'back',
+                logger='current',
+                level=30)
+            return
+        unwrap_model(runner).load_state_dict(st['model'])
+        runner.optim_wrapper.load_state_dict(copy.deepcopy(st['optim']))
+        st['rollbacks'] += 1
+        st['bad_checks'] = 0
+        print_log(
+            f'CollapseGuardHook: regions collapsed at iteration {it} '
+            f'(guard/min_share {share:.3f} < {self.min_share} for '
+            f'{self.patience if not last else 1} check(s)); restored the '
+            f'weights and optimizer state of iteration {st["healthy_iter"]} '
+            f'(rollback {st["rollbacks"]} of at most {self.max_rollbacks})',
+            logger='current',
+            level=30)
+        runner.message_hub.update_scalar('train/guard/rollbacks',
+                                         st['rollbacks'])
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        checkpoint['collapse_guard'] = copy.deepcopy(self._state)
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        saved = checkpoint.get('collapse_guard')
+        if saved is not None:
+            self._state = self._empty_state()
+            self._state.update(saved)
