@@ -192,7 +192,7 @@ def _write_mode_zoo(folder) -> dict:
 
 
 def test_demo_handles_or_names_every_kind_of_file(demo, assets, tmp_path,
-                                                   capsys):
+                                                  capsys):
     """Modes and odd sizes are converted and segmented at their own size;
     unreadable files and a single pixel are named with a reason, counted,
     and the run goes on (the others' outputs are all written)."""

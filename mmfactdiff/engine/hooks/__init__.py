@@ -8,6 +8,7 @@ from .sample_visualization_hook import SampleVisualizationHook
 from .tau_schedule_hook import TauScheduleHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'CollapseGuardHook', 'RNGStateHook', 'MaskUsageHook',
-    'RegionVisualizationHook', 'SampleVisualizationHook', 'TauScheduleHook'
+    'AtomicCheckpointHook', 'CollapseGuardHook', 'RNGStateHook',
+    'MaskUsageHook', 'RegionVisualizationHook', 'SampleVisualizationHook',
+    'TauScheduleHook'
 ]
