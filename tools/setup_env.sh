@@ -38,6 +38,10 @@ pytest==8.3.3 pytest-timeout==2.3.1"
 # its import does need (diffusers, transformers, einops, imageio, lpips,
 # resize-right, ...).
 MMAGIC_PIN="mmagic==1.2.0"
+# Pure-Python test tools added after the stack was pinned: installed on top
+# of a cached environment when missing (seconds), without changing its key,
+# so that adding one does not rebuild every machine's 7 GB environment.
+TEST_PINS="hypothesis==6.112.0 attrs==26.1.0 sortedcontainers==2.4.0"
 
 KEY="$(printf '%s\n' "$("$PYTHON" -V 2>&1)" "$TORCH_PINS" "$MMCV_VERSION" \
     "$BUILD_PINS" "$STACK_PINS" "$MMAGIC_PIN" | sha1sum | cut -c1-12)"
@@ -62,6 +66,12 @@ PY
         log "installing mmfactdiff (editable) from $REPO"
         "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$REPO"
     fi
+    for pin in $TEST_PINS; do
+        if ! "$VENV/bin/pip" show -q "${pin%%==*}" >/dev/null 2>&1; then
+            log "installing $pin"
+            "$VENV/bin/pip" install -q --no-deps "$pin"
+        fi
+    done
 }
 
 if [ -f "$STAMP" ] && [ -z "${MMFACTDIFF_REBUILD:-}" ]; then

@@ -9,6 +9,8 @@ import mmcv
 import numpy as np
 import pytest
 import torch
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
@@ -214,3 +216,70 @@ def test_demo_handles_or_names_every_kind_of_file(demo, assets, tmp_path,
         masks = np.load(out / f'{name}_masks.npy')
         assert masks.shape == (K, h, w) and np.isfinite(masks).all()
     assert 'file is empty' in err and 'single-pixel' in err
+
+
+@pytest.fixture(scope='module')
+def one_image(demo, assets):
+    """The demo's per-image path (read, segment, write) with the tiny
+    model, as ``main`` sets it up."""
+    import argparse
+
+    from mmseg.apis import init_model
+    from mmseg.visualization import SegLocalVisualizer
+    model = init_model(assets['cfg'], assets['ckpt'], 'cpu')
+    model.cfg.test_pipeline = demo.array_pipeline(
+        demo.model_img_size(model.cfg, model))
+    vis = SegLocalVisualizer(name='demo-property', alpha=0.5)
+    vis.set_dataset_meta(model.dataset_meta['classes'],
+                         model.dataset_meta['palette'])
+    args = argparse.Namespace(with_labels=False, save_masks=True)
+
+    def run(path, out):
+        img = demo.read_image(path)
+        demo.segment_one(model, vis, img, path, out, args)
+
+    return run
+
+
+MODES = ('1', 'L', 'LA', 'P', 'RGB', 'RGBA', 'I;16', 'I', 'F', 'CMYK')
+
+
+@settings(max_examples=40, deadline=None, database=None)
+@given(
+    h=st.integers(1, 70),
+    w=st.integers(1, 70),
+    mode=st.sampled_from(MODES),
+    fmt=st.sampled_from(('png', 'jpg', 'tiff', 'bmp')),
+    seed=st.integers(0, 2**16))
+def test_any_size_mode_and_format_is_segmented_or_named(
+        one_image, h, w, mode, fmt, seed):
+    """Property: an image file of any size, mode and format that PIL can
+    write is either segmented at its own size (finite masks summing to one)
+    or refused with an error that names the file."""
+    import tempfile
+    rng = np.random.default_rng(seed)
+    rgb = Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8))
+    if mode == 'I;16':
+        img = Image.fromarray(rng.integers(0, 65536, (h, w), dtype=np.uint16))
+    elif mode == 'F':
+        img = Image.fromarray(rng.random((h, w)).astype(np.float32), 'F')
+    else:
+        img = rgb.convert(mode)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = osp.join(tmp, f'img.{fmt}')
+        try:
+            img.save(path)
+        except (OSError, KeyError, ValueError):
+            assume(False)  # PIL cannot write this mode in this format
+        out = osp.join(tmp, 'out', 'img')
+        try:
+            one_image(path, out)
+        except ValueError as e:
+            assert path in str(e) or h * w == 1, str(e)
+            return
+        regions = _png(out + '_regions.png')
+        assert regions.size == (w, h)
+        assert _png(out + '_overlay.png').size == (w, h)
+        masks = np.load(out + '_masks.npy')
+        assert masks.shape == (K, h, w) and np.isfinite(masks).all()
+        np.testing.assert_allclose(masks.sum(0), 1., atol=1e-4)

@@ -12,8 +12,8 @@ from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
 from mmfactdiff.visualization import region_palette
-from ..utils import (UNetFeatures, mask_and_fold, mask_statistics,
-                     resize_masks)
+from ..utils import (UNetFeatures, check_finite_images, mask_and_fold,
+                     mask_statistics, resize_masks)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 #: settings of the U-Net output half that the mask generator(s) and the
@@ -390,6 +390,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             of a hierarchical model). Every image of the batch gets the same
             draws, so its masks do not depend on the batch it is in.
         """
+        check_finite_images(inputs)
         cfg = self.test_cfg
         t = int(cfg.t if t is None else t)
         draws = int(cfg.num_noise_draws if num_noise_draws is
@@ -417,6 +418,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                       batch_img_metas: List[dict]) -> Tensor:
         """Soft masks (B, K, H, W) of :meth:`predict_regions` at the
         ``test_cfg`` settings, class labels read from the metas."""
+        check_finite_images(inputs,
+                            [m.get('img_path') for m in batch_img_metas])
         labels = self._cond_labels(batch_img_metas, inputs.device)
         return self.predict_regions(inputs, labels=labels)
 

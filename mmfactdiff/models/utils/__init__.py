@@ -1,11 +1,12 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, mask_and_fold,
                        mask_statistics, resize_masks, sample_masks)
+from .input_checks import check_finite_images
 from .norm import group_norm
 from .unet_features import UNetFeatures
 
 __all__ = [
-    'MASK_RESIZE_MODES', 'MASK_SAMPLING_MODES', 'mask_and_fold',
-    'mask_statistics', 'resize_masks', 'sample_masks', 'group_norm',
-    'UNetFeatures'
+    'MASK_RESIZE_MODES', 'MASK_SAMPLING_MODES', 'check_finite_images',
+    'mask_and_fold', 'mask_statistics', 'resize_masks', 'sample_masks',
+    'group_norm', 'UNetFeatures'
 ]

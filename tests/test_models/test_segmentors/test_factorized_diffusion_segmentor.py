@@ -108,6 +108,23 @@ def test_predict_regions_is_the_read_out():
         model.predict_regions(x, num_noise_draws=0)
 
 
+@pytest.mark.parametrize('value', [float('nan'), float('inf')])
+def test_non_finite_images_are_refused_by_name(value):
+    """NaN masks would argmax to region 0 everywhere: a silent wrong
+    answer. Every read-out refuses them, naming the file when it is known."""
+    model = _model().eval()
+    x = torch.randn(3, 3, 16, 16)
+    x[1, 0, 4, 4] = value
+    samples = _samples(3)
+    for i, s in enumerate(samples):
+        s.set_metainfo(dict(img_path=f'img{i}.png'))
+    with pytest.raises(ValueError, match=r'values: img1\.png;'):
+        model.predict(x, samples)
+    with pytest.raises(ValueError, match='batch index 1;'):
+        model.predict_regions(x)
+    model.predict_regions(x[::2])  # the finite ones still segment
+
+
 def test_noise_draws_and_level_are_used():
     model = _model().eval()
     x = torch.randn(1, 3, 16, 16)

@@ -1,9 +1,0 @@
-# A remedy measured on the built-in data: Adam 5e-4 (higher peaks, more
-# collapse than 2e-4) with CollapseGuardHook, which rolls training back to
-# the last weights whose regions split the training images when a run
-# collapses onto one region (a label-free signal: docs/emergence.md).
-_base_ = './factdiff_probe-unet-k2-lr5e-4_1xb32-1k_synthetic-shapes-32x32.py'
-custom_hooks = [
-    dict(type='MaskUsageHook', min_usage=0.02, patience=200),
-    dict(type='CollapseGuardHook', interval=25, min_share=0.1, patience=2),
-]
