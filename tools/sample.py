@@ -22,6 +22,30 @@ from mmengine.config import Config, DictAction
 from PIL import Image
 
 
+def positive_int(text: str) -> int:
+    """argparse type: an int >= 1 (the option's name is in argparse's
+    error)."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not an integer')
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
+
+
+def non_negative_float(text: str) -> float:
+    """argparse type: a finite float >= 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f'{text!r} is not a number')
+    if not value >= 0 or value == float('inf'):
+        raise argparse.ArgumentTypeError(f'must be finite and >= 0, got '
+                                         f'{text}')
+    return value
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     p = argparse.ArgumentParser(
         description='Generate images and masks with a factorized model')
@@ -35,14 +59,15 @@ def parse_args(argv=None) -> argparse.Namespace:
         'tensors, containers and mmengine checkpoint types are '
         'unpickled')
     p.add_argument('--out-dir', required=True)
-    p.add_argument('--num-samples', type=int, default=16)
+    p.add_argument('--num-samples', type=positive_int, default=16)
     p.add_argument('--scheduler', choices=['ddpm', 'ddim'], default='ddpm')
     p.add_argument(
         '--num-steps',
-        type=int,
+        type=positive_int,
         default=None,
         help='sampling steps (default: T for ddpm, 50 for ddim)')
-    p.add_argument('--eta', type=float, default=0., help='DDIM eta')
+    p.add_argument(
+        '--eta', type=non_negative_float, default=0., help='DDIM eta')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument(
         '--labels',
@@ -51,10 +76,10 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help='class labels (class-conditional models): one per sample, or '
         'one for all; default: uniformly random classes')
-    p.add_argument('--batch-size', type=int, default=16)
+    p.add_argument('--batch-size', type=positive_int, default=16)
     p.add_argument('--weights', choices=['ema', 'raw'], default='ema')
     p.add_argument('--device', default='cpu')
-    p.add_argument('--grid-cols', type=int, default=4)
+    p.add_argument('--grid-cols', type=positive_int, default=4)
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
 
@@ -81,6 +106,10 @@ def main(argv=None) -> None:
         sched_cfg['eta'] = args.eta
     steps = args.num_steps or (train_sched.num_train_timesteps
                                if args.scheduler == 'ddpm' else 50)
+    if steps > train_sched.num_train_timesteps:
+        raise ValueError(f'--num-steps must be at most the model\'s '
+                         f'{train_sched.num_train_timesteps} training '
+                         f'timesteps, got {steps}')
 
     n = args.num_samples
     labels = None

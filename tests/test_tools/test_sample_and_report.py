@@ -59,6 +59,34 @@ def test_sample_tool_rejects_labels_for_unconditional_model(trained, tmp_path):
         ])
 
 
+@pytest.mark.parametrize('option,value,reason', [
+    ('--num-samples', '0', 'must be >= 1'),
+    ('--batch-size', '-2', 'must be >= 1'),
+    ('--grid-cols', 'four', 'not an integer'),
+    ('--num-steps', '0', 'must be >= 1'),
+    ('--eta', 'nan', 'finite and >= 0'),
+])
+def test_sample_tool_bad_options_name_the_option(trained, tmp_path, capsys,
+                                                 option, value, reason):
+    cfg, ckpt = trained
+    sample = load_tool('tools/sample.py')
+    with pytest.raises(SystemExit) as info:
+        sample.main([cfg, ckpt, '--out-dir', str(tmp_path), option, value])
+    assert info.value.code == 2
+    err = capsys.readouterr().err
+    assert option in err and reason in err
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_sample_tool_refuses_more_steps_than_the_model_has(trained, tmp_path):
+    cfg, ckpt = trained
+    sample = load_tool('tools/sample.py')
+    with pytest.raises(ValueError, match='--num-steps must be at most'):
+        sample.main(
+            [cfg, ckpt, '--out-dir',
+             str(tmp_path), '--num-steps', '100000'])
+
+
 def test_segmentation_report_writes_a_grid(trained, tmp_path):
     cfg, ckpt = trained
     report = load_tool('tools/analysis_tools/segmentation_report.py')
