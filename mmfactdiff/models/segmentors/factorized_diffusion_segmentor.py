@@ -12,8 +12,9 @@ from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
 from mmfactdiff.visualization import region_palette
-from ..utils import (UNetFeatures, check_finite_images, mask_and_fold,
-                     mask_statistics, resize_masks)
+from ..utils import (UNetFeatures, check_finite_images,
+                     check_state_dict_shapes, mask_and_fold, mask_statistics,
+                     resize_masks)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 #: settings of the U-Net output half that the mask generator(s) and the
@@ -148,6 +149,10 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         self.scheduler = (
             DIFFUSION_SCHEDULERS.build(scheduler) if isinstance(
                 scheduler, dict) else scheduler)
+        # T travels with the weights: a read-out at t = 30 of a model
+        # trained with another T would be another noise level
+        self.register_buffer('scheduler_timesteps',
+                             torch.tensor(len(self.scheduler)))
         self.loss_denoise = MODELS.build(loss_denoise)
         self.cond_label_key = cond_label_key
         if train_cfg:
@@ -413,6 +418,22 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             masks = masks + self.region_masks(
                 feats, inputs.shape[-2:], sample=False)
         return masks / draws
+
+    def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
+                              **kwargs) -> None:
+        # before any weight is copied: mmengine's non-strict loading would
+        # only warn and leave a half-loaded model
+        check_state_dict_shapes(self, state_dict, prefix)
+        key = prefix + 'scheduler_timesteps'
+        if key not in state_dict:  # checkpoints written before T was saved
+            state_dict[key] = self.scheduler_timesteps.clone()
+        elif int(state_dict[key]) != len(self.scheduler):
+            raise ValueError(
+                f'checkpoint was trained with {int(state_dict[key])} '
+                f'diffusion timesteps, the model\'s scheduler has '
+                f'{len(self.scheduler)}: set model.scheduler.'
+                f'num_train_timesteps={int(state_dict[key])}')
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     def encode_decode(self, inputs: Tensor,
                       batch_img_metas: List[dict]) -> Tensor:

@@ -111,7 +111,8 @@ def copy_weights(probe: torch.nn.Module, model: torch.nn.Module) -> dict:
     dst = model.state_dict()
     m = {k: v for k, v in key_map().items() if k in src}
     missing = sorted(set(src) - set(m))
-    unused = sorted(set(dst) - set(m.values()))
+    # the segmentor's own record of T has no counterpart in the probe
+    unused = sorted(set(dst) - set(m.values()) - {'scheduler_timesteps'})
     if missing or unused:
         raise ValueError(f'keys without a counterpart: probe {missing}, '
                          f'plugin {unused}')

@@ -401,3 +401,43 @@ def test_image_size_not_divisible_by_the_stride_is_named():
     model = _model().eval()
     with pytest.raises(ValueError, match=r'\(17, 17\).*stride 2'):
         model.predict_regions(torch.randn(1, 3, 17, 17))
+
+
+def test_checkpoint_of_another_k_or_width_names_the_first_mismatch(tmp_path):
+    """mmengine's non-strict loading (init_model, load_from) would only warn
+    and half-load the model; the segmentor refuses before copying."""
+    from mmengine.runner import load_checkpoint
+    path = str(tmp_path / 'k3.pth')
+    torch.save(dict(state_dict=_model(num_regions=3).state_dict()), path)
+    model = _model(num_regions=2)
+    before = copy.deepcopy(model.state_dict())
+    with pytest.raises(ValueError) as info:
+        load_checkpoint(model, path, map_location='cpu')
+    msg = str(info.value)
+    assert 'decode_head.conv_seg.weight' in msg and '(3, ' in msg
+    assert 'number of regions K' in msg
+    for name, value in model.state_dict().items():  # nothing was copied
+        assert torch.equal(value, before[name]), name
+    # a checkpoint of the same architecture still loads (strict)
+    same = str(tmp_path / 'k2.pth')
+    torch.save(dict(state_dict=_model(num_regions=2).state_dict()), same)
+    load_checkpoint(model, same, map_location='cpu', strict=True)
+
+
+def test_checkpoint_of_another_scheduler_t_is_refused(tmp_path):
+    from mmengine.runner import load_checkpoint
+    model = _model()
+    assert int(model.scheduler_timesteps) == len(model.scheduler)
+    sd = model.state_dict()
+    other = _model(
+        scheduler=dict(type='DDPMNoiseScheduler', num_train_timesteps=50))
+    path = str(tmp_path / 't.pth')
+    torch.save(dict(state_dict=sd), path)
+    with pytest.raises(
+            ValueError,
+            match=f'trained with {len(model.scheduler)}'
+            ' diffusion timesteps.*num_train_timesteps='):
+        load_checkpoint(other, path, map_location='cpu')
+    # checkpoints written before T was saved load as before (strict)
+    sd.pop('scheduler_timesteps')
+    model.load_state_dict(sd, strict=True)
