@@ -64,9 +64,9 @@ class CollapseGuardHook(Hook):
     and takes, per image, the pixel share of the smallest region under
     argmax; ``guard/min_share`` is their mean (logged through the message
     hub). A run whose masks collapse onto one region has a share near 0;
-    runs that segment the built-in data have 0.18 to 0.43, and every
-    checkpoint of the study with a share under 0.05 scored at the
-    all-foreground level (docs/emergence.md, "collapse guard").
+    on the built-in data every checkpoint of the study with a share under
+    0.05 scored near the all-foreground level and every one above 0.1
+    scored 45 or more (docs/emergence.md, "A label-free collapse guard").
 
     The hook keeps an in-memory copy of the model and optimizer state from
     the last check whose share was at least ``min_share`` (the guard is
