@@ -51,13 +51,8 @@ def parse_args(argv=None) -> argparse.Namespace:
         description='Generate images and masks with a factorized model')
     p.add_argument('config')
     p.add_argument('checkpoint')
-    p.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
-        help='load checkpoints as full pickles (runs any code they '
-        'hold: only for files whose source you trust); by default only '
-        'tensors, containers and mmengine checkpoint types are '
-        'unpickled')
+    from mmfactdiff.utils import add_trust_checkpoint_argument
+    add_trust_checkpoint_argument(p)
     p.add_argument('--out-dir', required=True)
     p.add_argument('--num-samples', type=positive_int, default=16)
     p.add_argument('--scheduler', choices=['ddpm', 'ddim'], default='ddpm')

@@ -23,13 +23,8 @@ def parse_args() -> argparse.Namespace:
         nargs='?',
         help='checkpoint file (omit it only for models without weights, '
         'such as the label-free baselines of projects/emergence_study)')
-    parser.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
-        help='load checkpoints as full pickles (runs any code they '
-        'hold: only for files whose source you trust); by default only '
-        'tensors, containers and mmengine checkpoint types are '
-        'unpickled')
+    from mmfactdiff.utils import add_trust_checkpoint_argument
+    add_trust_checkpoint_argument(parser)
     parser.add_argument(
         '--work-dir',
         help='the directory to save the file containing evaluation metrics')

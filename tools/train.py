@@ -28,13 +28,8 @@ def parse_args() -> argparse.Namespace:
         const='auto',
         help='resume from the given checkpoint, or, with no value, from the '
         'latest checkpoint in the work dir')
-    parser.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
-        help='load checkpoints as full pickles (runs any code they '
-        'hold: only for files whose source you trust); by default only '
-        'tensors, containers and mmengine checkpoint types are '
-        'unpickled')
+    from mmfactdiff.utils import add_trust_checkpoint_argument
+    add_trust_checkpoint_argument(parser)
     parser.add_argument(
         '--amp',
         action='store_true',

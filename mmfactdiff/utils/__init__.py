@@ -3,10 +3,11 @@ from .benchmark_utils import machine_info, rss_bytes, sync_device, timeit
 from .io_utils import dump_json_atomic
 from .peak_rss_sampler import PeakRSSSampler
 from .safe_loading import (TRUST_ENV, UnsafeCheckpointError,
-                           load_checkpoint_file, trust_checkpoints)
+                           add_trust_checkpoint_argument, load_checkpoint_file,
+                           trust_checkpoints)
 
 __all__ = [
     'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
     'dump_json_atomic', 'load_checkpoint_file', 'UnsafeCheckpointError',
-    'TRUST_ENV', 'trust_checkpoints'
+    'TRUST_ENV', 'trust_checkpoints', 'add_trust_checkpoint_argument'
 ]

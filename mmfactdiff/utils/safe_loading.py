@@ -13,6 +13,7 @@ loader for local paths (``CheckpointLoader.register_scheme``), so
 ``--resume``, ``load_from``, ``tools/test.py``, mmseg's ``init_model`` and
 inferencer all go through it. Torch's own global state is not changed.
 """
+import argparse
 import contextlib
 import os
 import os.path as osp
@@ -116,3 +117,14 @@ def trust_checkpoints(enabled: bool = True) -> Iterator[None]:
             os.environ.pop(TRUST_ENV, None)
         else:
             os.environ[TRUST_ENV] = old
+
+
+def add_trust_checkpoint_argument(parser: argparse.ArgumentParser) -> None:
+    """Add the tools' ``--trust-checkpoint`` flag (one wording for all)."""
+    parser.add_argument(
+        '--trust-checkpoint',
+        action='store_true',
+        help='load checkpoints as full pickles (runs any code they '
+        'hold: only for files whose source you trust); by default only '
+        'tensors, containers and mmengine checkpoint types are '
+        'unpickled')

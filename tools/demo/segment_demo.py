@@ -51,13 +51,8 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     p.add_argument('config', help='model config file')
     p.add_argument('checkpoint', help='checkpoint file (.pth)')
     p.add_argument('input', help='an image file or a folder (recursive)')
-    p.add_argument(
-        '--trust-checkpoint',
-        action='store_true',
-        help='load checkpoints as full pickles (runs any code they '
-        'hold: only for files whose source you trust); by default only '
-        'tensors, containers and mmengine checkpoint types are '
-        'unpickled')
+    from mmfactdiff.utils import add_trust_checkpoint_argument
+    add_trust_checkpoint_argument(p)
     p.add_argument('--out-dir', required=True, help='output folder')
     p.add_argument(
         '--t',
