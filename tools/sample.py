@@ -81,6 +81,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from mmfactdiff.utils import ensure_writable
+    ensure_writable(args.out_dir, '--out-dir', folder=True)
     from mmfactdiff.apis import init_factdiff_model
     from mmfactdiff.visualization import (colorize, make_grid, masks_to_ids,
                                           to_uint8_images)

@@ -1,6 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .benchmark_utils import machine_info, rss_bytes, sync_device, timeit
-from .io_utils import dump_json_atomic
+from .io_utils import dump_json_atomic, ensure_writable
 from .peak_rss_sampler import PeakRSSSampler
 from .safe_loading import (TRUST_ENV, UnsafeCheckpointError,
                            add_trust_checkpoint_argument, load_checkpoint_file,
@@ -8,6 +8,6 @@ from .safe_loading import (TRUST_ENV, UnsafeCheckpointError,
 
 __all__ = [
     'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
-    'dump_json_atomic', 'load_checkpoint_file', 'UnsafeCheckpointError',
+    'dump_json_atomic', 'ensure_writable', 'load_checkpoint_file', 'UnsafeCheckpointError',
     'TRUST_ENV', 'trust_checkpoints', 'add_trust_checkpoint_argument'
 ]

@@ -96,6 +96,25 @@ def test_write_markdown_replaces_only_the_marked_section(tmp_path):
         report.write_markdown(str(tmp_path / 'plain.md'), 'x')
 
 
+def test_outputs_are_checked_before_anything_is_measured(
+        tmp_path, monkeypatch):
+    """A bad --md or --out fails at once, not after minutes of measuring;
+    a new --md file is created with the markers."""
+    cfg = dump(tiny_config(str(tmp_path / 'work')), str(tmp_path / 'tiny.py'))
+    monkeypatch.setattr(benchmark, 'torch', None)  # any measuring would fail
+    (tmp_path / 'plain.md').write_text('no markers')
+    base = ['--quick', '--configs', cfg, '--batch-sizes', '2']
+    with pytest.raises(ValueError, match='plain.md exists but has no'):
+        benchmark.main(base + ['--md', str(tmp_path / 'plain.md')])
+    blocker = tmp_path / 'file'
+    blocker.write_text('x')
+    with pytest.raises(ValueError, match='--out .*cannot write there'):
+        benchmark.main(base + ['--out', str(blocker / 'bench.json')])
+    report.write_markdown(str(tmp_path / 'new.md'), 'section\n')
+    text = (tmp_path / 'new.md').read_text()
+    assert text == f'{report.MD_START}\nsection\n{report.MD_END}\n'
+
+
 def test_docs_page_has_the_markers():
     with open(osp.join(REPO_ROOT, 'docs/benchmarks.md')) as f:
         text = f.read()

@@ -52,10 +52,8 @@ from benchmark_models import (
     build_on_device,
     looped_regions,  # noqa: E402
     train_step_fn)
-from benchmark_report import (
-    evaluate_targets,
-    render_markdown,  # noqa: E402
-    write_markdown)
+from benchmark_report import (  # noqa: E402
+    check_markdown_target, evaluate_targets, render_markdown, write_markdown)
 from get_flops import ForwardPath, build_model, path_flops  # noqa: E402
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
@@ -327,6 +325,11 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     if args.memory_child:
         print(json.dumps(memory_child(json.loads(args.memory_child))))
         return {}
+    # outputs checked before minutes of measuring, not after
+    from mmfactdiff.utils import dump_json_atomic, ensure_writable
+    ensure_writable(args.out, '--out')
+    if args.md:
+        check_markdown_target(args.md)
     if args.threads:
         torch.set_num_threads(args.threads)
     argv = sys.argv[1:] if argv is None else argv
@@ -374,9 +377,7 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, object]:
     result['targets'] = evaluate_targets(result)
     result['total_s'] = time.perf_counter() - start
     log('done')
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    with open(args.out, 'w') as f:
-        json.dump(result, f, indent=1)
+    dump_json_atomic(result, args.out)
     section = render_markdown(result)
     if args.md:
         write_markdown(args.md, section)

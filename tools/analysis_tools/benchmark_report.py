@@ -1,6 +1,7 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """The report of ``benchmark.py``: the performance issue's targets with
 their verdicts, and the results section of ``docs/benchmarks.md``."""
+import os.path as osp
 from typing import Dict, List, Optional
 
 MD_START = '<!-- benchmark-results:start -->'
@@ -219,13 +220,35 @@ def render_markdown(result: Dict[str, object]) -> str:
     return '\n'.join(lines) + '\n'
 
 
+def check_markdown_target(path: str) -> None:
+    """Fail before measuring if ``--md`` could not take the results: an
+    existing file must hold the markers; a new one must be writable."""
+    from mmfactdiff.utils import ensure_writable
+    if osp.isfile(path):
+        with open(path) as f:
+            text = f.read()
+        if MD_START not in text or MD_END not in text:
+            raise ValueError(
+                f'--md {path} exists but has no {MD_START} ... {MD_END} '
+                'markers: add them where the results should go, or give a '
+                'new file name')
+    else:
+        ensure_writable(path, '--md')
+
+
 def write_markdown(path: str, section: str) -> None:
-    """Replace the text between the result markers of ``path``.
+    """Replace the text between the result markers of ``path`` (a new file
+    gets the markers and the section).
 
     Args:
-        path (str): Markdown file with :data:`MD_START` and :data:`MD_END`.
+        path (str): Markdown file with :data:`MD_START` and :data:`MD_END`,
+            or a file that does not exist yet.
         section (str): New content.
     """
+    if not osp.exists(path):
+        with open(path, 'w') as f:
+            f.write(f'{MD_START}\n{section}{MD_END}\n')
+        return
     with open(path) as f:
         text = f.read()
     if MD_START not in text or MD_END not in text:

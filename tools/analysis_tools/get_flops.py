@@ -296,6 +296,9 @@ def main(argv: Optional[List[str]] = None) -> Dict[str, dict]:
     """
     from mmengine.analysis.print_helper import _format_size
     args = parse_args(argv)
+    if args.json:
+        from mmfactdiff.utils import ensure_writable
+        ensure_writable(args.json, '--json')
     model = build_model(args.config, args.cfg_options)
     if args.shape is None:
         size = model.test_cfg.get('img_size', 64)

@@ -108,6 +108,8 @@ def plot(rows: List[dict], keys: List[str], path: str,
 def main(argv: Optional[Sequence[str]] = None) -> List[dict]:
     args = parse_args(argv)
     import mmfactdiff  # noqa: F401  (registers the modules)
+    from mmfactdiff.utils import ensure_writable
+    ensure_writable(args.out_dir, '--out-dir', folder=True)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)

@@ -33,6 +33,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 @torch.no_grad()
 def main(argv=None) -> None:
     args = parse_args(argv)
+    from mmfactdiff.utils import ensure_writable
+    ensure_writable(args.out, '--out')
     from mmseg.registry import DATASETS
 
     from mmfactdiff.apis import init_factdiff_model

@@ -239,6 +239,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         int: 0 when every image was segmented, 1 when some failed.
     """
     args = parse_args(argv)
+    from mmfactdiff.utils import ensure_writable
+    ensure_writable(args.out_dir, '--out-dir', folder=True)
     import torch
     from mmengine.utils import ProgressBar
     from mmseg.apis import init_model

@@ -110,6 +110,9 @@ def score(data_root: str,
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.out:
+        from mmfactdiff.utils import ensure_writable
+        ensure_writable(args.out, '--out')
     predictors = dict(
         all_foreground=lambda img: np.ones(img.shape[:2], dtype=np.uint8),
         colour_kmeans=lambda img: colour_kmeans(img, args.size, args.k, args.

@@ -126,6 +126,9 @@ def measure(model, inputs: torch.Tensor, t: int, draws: int,
 
 def main(argv=None) -> dict:
     args = parse_args(argv)
+    if args.out:
+        from mmfactdiff.utils import ensure_writable
+        ensure_writable(args.out, '--out')
     if args.threads:
         torch.set_num_threads(args.threads)
     from mmseg.registry import DATASETS
