@@ -1,6 +1,7 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """tools/demo/segment_demo.py: overlays, palette PNGs and soft masks at the
 original image size, deterministic, with working test_cfg overrides."""
+import json
 import os.path as osp
 import subprocess
 import sys
@@ -283,3 +284,41 @@ def test_any_size_mode_and_format_is_segmented_or_named(
         masks = np.load(out + '_masks.npy')
         assert masks.shape == (K, h, w) and np.isfinite(masks).all()
         np.testing.assert_allclose(masks.sum(0), 1., atol=1e-4)
+
+
+def test_rerun_resumes_where_it_stopped(demo, assets, tmp_path, capsys):
+    """Outputs are moved into place whole; a re-run skips the images whose
+    outputs all exist and redoes the others; --overwrite redoes all."""
+    out = tmp_path / 'out'
+    assert _run(demo, assets, out) == 0
+    capsys.readouterr()
+    assert not list(out.rglob('*.tmp*'))
+    regions = out / 'c_regions.png'
+    stamp = (out / 'sub' / 'a_overlay.png').stat().st_mtime_ns
+    regions.unlink()  # as if the run was killed before this image was done
+    assert _run(demo, assets, out) == 0
+    text = capsys.readouterr().out
+    assert f'segmented 1/{len(IMAGES)} images' in text
+    assert f'{len(IMAGES) - 1} already done' in text
+    assert regions.is_file()
+    assert (out / 'sub' / 'a_overlay.png').stat().st_mtime_ns == stamp
+    assert _run(demo, assets, out, '--overwrite') == 0
+    assert f'segmented {len(IMAGES)}/{len(IMAGES)}' in capsys.readouterr().out
+
+
+def test_demo_memory_script_measures_both_runs(tmp_path):
+    """The streaming measurement runs (tiny sizes): two fresh processes,
+    their peak RSS and the ratio."""
+    tool = load_tool('tools/analysis_tools/demo_memory.py')
+    cfg = Config.fromfile(MAIN_CONFIG)
+    cfg.merge_from_dict(TINY_OPTIONS)
+    cfg_path = str(tmp_path / 'tiny.py')
+    cfg.dump(cfg_path)
+    out = str(tmp_path / 'memory.json')
+    result = tool.main(
+        ['--config', cfg_path, '--num-images', '10', '--out', out])
+    assert [r['images'] for r in result['rows']] == [1, 10]
+    assert all(r['peak_rss_bytes'] > 0 for r in result['rows'])
+    assert result['peak_rss_ratio'] > 0
+    with open(out) as f:
+        assert json.load(f)['rows'] == result['rows']

@@ -21,6 +21,12 @@ All outputs have the size of the input image: it is resized to the model
 resolution for the forward pass (``--img-size``, default: the config's
 inference ``test_pipeline``), and the model resizes its masks back. It
 runs mmseg's ``init_model`` + ``inference_model`` (docs/inference.md).
+Every output file is written under a temporary name and moved into place,
+so a file that exists is complete; re-running the same command skips the
+images whose outputs all exist (``--overwrite`` redoes them), so a stopped
+run over a large folder resumes where it stopped. Images are read and
+segmented one at a time: memory does not grow with the folder.
+
 Images that cannot be read or segmented (zero-byte, truncated or
 non-image files, single-pixel images) are reported with their path and
 reason and skipped; the outputs of the other images are written as they
@@ -54,6 +60,12 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     from mmfactdiff.utils import add_trust_checkpoint_argument
     add_trust_checkpoint_argument(p)
     p.add_argument('--out-dir', required=True, help='output folder')
+    p.add_argument(
+        '--overwrite',
+        action='store_true',
+        help='segment every image again; by default images whose outputs '
+        'all exist (written atomically by an earlier run) are skipped, so '
+        'a stopped run resumes where it stopped')
     p.add_argument(
         '--t',
         type=int,
@@ -212,8 +224,10 @@ def segment_one(model, visualizer, img: np.ndarray, path: str, out: str,
         raise ValueError('a single-pixel image: nothing to segment')
     result = inference_model(model, img)
     os.makedirs(osp.dirname(out) or '.', exist_ok=True)
+    # every file is written under a temporary name and moved into place
+    # (atomic), so an output that exists is complete: a re-run skips it
     ids = result.pred_sem_seg.data[0].cpu().numpy()
-    save_regions(ids, model.dataset_meta['palette'], f'{out}_regions.png')
+    save_regions(ids, model.dataset_meta['palette'], f'{out}_regions.tmp.png')
     visualizer.add_datasample(
         osp.basename(out),
         mmcv.bgr2rgb(img),
@@ -222,10 +236,19 @@ def segment_one(model, visualizer, img: np.ndarray, path: str, out: str,
         draw_pred=True,
         show=False,
         with_labels=args.with_labels,
-        out_file=f'{out}_overlay.png')
+        out_file=f'{out}_overlay.tmp.png')
     if args.save_masks:
-        np.save(f'{out}_masks.npy',
+        np.save(f'{out}_masks.tmp.npy',
                 result.seg_logits.data.float().cpu().numpy())
+    for final in output_files(out, args.save_masks):
+        stem, ext = osp.splitext(final)
+        os.replace(f'{stem}.tmp{ext}', final)
+
+
+def output_files(out: str, save_masks: bool) -> List[str]:
+    """The files the demo writes for the image named ``out``."""
+    files = [f'{out}_overlay.png', f'{out}_regions.png']
+    return files + ([f'{out}_masks.npy'] if save_masks else [])
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
@@ -285,9 +308,15 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         alpha=args.opacity)
     visualizer.set_dataset_meta(meta['classes'], meta['palette'])
 
-    failed = []
+    failed, done = [], 0
     bar = ProgressBar(len(images))
     for path, name in images:
+        out = osp.join(args.out_dir, name)
+        if not args.overwrite and all(
+                osp.isfile(f) for f in output_files(out, args.save_masks)):
+            done += 1  # segmented by an earlier run of the same command
+            bar.update()
+            continue
         try:
             img = read_image(path)
         except ValueError as e:
@@ -296,17 +325,18 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
             bar.update()
             continue
         try:
-            segment_one(model, visualizer, img, path,
-                        osp.join(args.out_dir, name), args)
+            segment_one(model, visualizer, img, path, out, args)
         except Exception as e:  # noqa: B902  one bad image ends no run
             failed.append((path, f'{path}: {type(e).__name__}: {e}'))
             print(
                 f'\nfailed: {path}: {type(e).__name__}: {e}', file=sys.stderr)
         bar.update()
-    print(f'\nsegmented {len(images) - len(failed)}/{len(images)} images '
-          f'into {len(meta["classes"])} regions (t={model.test_cfg.t}, '
-          f'{model.test_cfg.num_noise_draws} noise draw(s), seed '
-          f'{model.test_cfg.noise_seed}); outputs in {args.out_dir}')
+    print(f'\nsegmented {len(images) - len(failed) - done}/{len(images)} '
+          f'images into {len(meta["classes"])} regions (t={model.test_cfg.t},'
+          f' {model.test_cfg.num_noise_draws} noise draw(s), seed '
+          f'{model.test_cfg.noise_seed}); outputs in {args.out_dir}' +
+          (f'; {done} already done by an earlier run (--overwrite redoes '
+           'them)' if done else ''))
     if failed:
         print(f'{len(failed)} image(s) failed:', file=sys.stderr)
         for _, msg in failed:
