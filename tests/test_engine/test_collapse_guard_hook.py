@@ -80,6 +80,7 @@ def test_rolls_back_to_last_healthy_state_after_patience():
     _perturb(runner)
     _check(hook, runner, 20)  # healthy: kept
     healthy = _weights(runner.model)
+    runner.optim_wrapper.optimizer.param_groups[0]['lr'] = 5e-4  # scheduled
     healthy_steps = int(runner.optim_wrapper.state_dict()['state'][0]['step'])
     _perturb(runner)
     _check(hook, runner, 30)  # one collapsed check: patience not used up
@@ -89,6 +90,8 @@ def test_rolls_back_to_last_healthy_state_after_patience():
     assert _same(healthy, runner.model.state_dict())
     state = runner.optim_wrapper.state_dict()['state'][0]
     assert int(state['step']) == healthy_steps == 1
+    # the learning rate is the schedule's, not the one saved at iteration 20
+    assert runner.optim_wrapper.optimizer.param_groups[0]['lr'] == 5e-4
     assert hook._state['rollbacks'] == 1
     assert runner.message_hub.get_scalar(
         'train/guard/rollbacks').current() == 1

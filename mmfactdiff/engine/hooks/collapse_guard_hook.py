@@ -72,8 +72,9 @@ class CollapseGuardHook(Hook):
     the last check whose share was at least ``min_share`` (the guard is
     armed from the first such check: runs start collapsed, before regions
     emerge). When the share stays under ``min_share`` for ``patience``
-    consecutive checks, it restores that copy and training goes on from
-    there with new data and noise (a rollback, as large language-model
+    consecutive checks, it restores that copy (weights, optimizer moments
+    and steps; the learning rate stays the schedule's) and training goes on
+    from there with new data and noise (a rollback, as large language-model
     runs do after loss spikes); at the last iteration it restores at once,
     so the final checkpoint is never a collapsed one when a healthy state
     was seen. The copy and the counters are saved in checkpoints, so
@@ -189,7 +190,18 @@ class CollapseGuardHook(Hook):
                 level=30)
             return
         unwrap_model(runner).load_state_dict(st['model'])
+        # the optimizer's state (moments, steps) goes back; its
+        # hyper-parameters stay: parameter schedulers own the learning rate
+        # and would otherwise go on from the old value (chained schedulers
+        # multiply the current one)
+        optimizer = runner.optim_wrapper.optimizer
+        hyper = [{
+            k: v
+            for k, v in group.items() if k != 'params'
+        } for group in optimizer.param_groups]
         runner.optim_wrapper.load_state_dict(copy.deepcopy(st['optim']))
+        for group, values in zip(optimizer.param_groups, hyper):
+            group.update(values)
         st['rollbacks'] += 1
         st['bad_checks'] = 0
         print_log(
