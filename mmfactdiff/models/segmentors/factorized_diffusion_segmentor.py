@@ -4,7 +4,7 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import ConfigDict
-from mmengine.logging import MessageHub
+from mmengine.logging import MessageHub, print_log
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
@@ -12,9 +12,9 @@ from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
 from mmfactdiff.visualization import region_palette
-from ..utils import (UNetFeatures, check_finite_images,
+from ..utils import (NONFINITE_LOSS_MODES, UNetFeatures, check_finite_images,
                      check_state_dict_shapes, mask_and_fold, mask_statistics,
-                     resize_masks)
+                     nonfinite_terms, resize_masks)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 #: settings of the U-Net output half that the mask generator(s) and the
@@ -96,6 +96,14 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         channels_last (bool): Keep the 4D weights and the encoder input in
             the ``torch.channels_last`` memory format (faster convolutions
             on GPUs with tensor cores; same results). Defaults to False.
+        nonfinite_loss (str): What a NaN or infinite loss term does:
+            ``'stop'`` raises before the update (the weights and the last
+            checkpoint stay good); ``'skip'`` drops that step's update with
+            a warning naming the term and iteration, and stops once
+            ``max_skipped_steps`` steps in a row were skipped. Defaults to
+            'stop'.
+        max_skipped_steps (int): Consecutive skipped steps after which a
+            ``'skip'`` run stops. Defaults to 10.
         pretrained (str, optional): Unused; kept for the mmseg signature.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -115,7 +123,9 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  pretrained: Optional[str] = None,
                  init_cfg: OptConfigType = None,
                  with_cp: Optional[bool] = None,
-                 channels_last: bool = False) -> None:
+                 channels_last: bool = False,
+                 nonfinite_loss: str = 'stop',
+                 max_skipped_steps: int = 10) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         trunk = dict(trunk or {})
@@ -155,6 +165,16 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                              torch.tensor(len(self.scheduler)))
         self.loss_denoise = MODELS.build(loss_denoise)
         self.cond_label_key = cond_label_key
+        if nonfinite_loss not in NONFINITE_LOSS_MODES:
+            raise ValueError(f'nonfinite_loss must be one of '
+                             f'{NONFINITE_LOSS_MODES}, got {nonfinite_loss!r}')
+        if isinstance(max_skipped_steps, bool) or not isinstance(
+                max_skipped_steps, int) or max_skipped_steps < 1:
+            raise ValueError('max_skipped_steps must be an int >= 1, got '
+                             f'{max_skipped_steps!r}')
+        self.nonfinite_loss = nonfinite_loss
+        self.max_skipped_steps = max_skipped_steps
+        self._skipped_in_a_row = 0
         if train_cfg:
             raise ValueError(
                 f'FactorizedDiffusionSegmentor takes no train_cfg options, '
@@ -340,6 +360,34 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         losses.update(mask_statistics(probs))
         return losses
 
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper) -> Dict[str, Tensor]:
+        """mmengine's ``train_step``; with ``nonfinite_loss='skip'`` a
+        step whose loss is NaN or inf is dropped before the backward pass."""
+        with optim_wrapper.optim_context(self):
+            data = self.data_preprocessor(data, True)
+            losses = self._run_forward(data, mode='loss')
+        bad = nonfinite_terms(losses)
+        if not bad:
+            self._skipped_in_a_row = 0
+        elif (self.nonfinite_loss == 'skip'
+              and self._skipped_in_a_row < self.max_skipped_steps):
+            self._skipped_in_a_row += 1
+            hub = MessageHub.get_current_instance()
+            it = hub.get_info('iter')
+            print_log(
+                f'skipped the update of iteration '
+                f'{"?" if it is None else it + 1}: non-finite loss {bad} '
+                f'({self._skipped_in_a_row} in a row; the run stops after '
+                f'{self.max_skipped_steps})',
+                logger='current',
+                level=30)
+            return dict(
+                skipped_steps=torch.tensor(float(self._skipped_in_a_row)))
+        parsed, log_vars = self.parse_losses(losses)  # raises when bad
+        optim_wrapper.update_params(parsed)
+        return log_vars
+
     def parse_losses(self, losses: dict) -> Tuple[Tensor, dict]:
         """mmengine's ``parse_losses``, refusing a non-finite loss term.
 
@@ -351,11 +399,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             FloatingPointError: names the non-finite term(s), their values
                 and the iteration.
         """
-        bad = {
-            k: float(v.detach().float().mean())
-            for k, v in losses.items()
-            if 'loss' in k and not torch.isfinite(v).all()
-        }
+        bad = nonfinite_terms(losses)
         if bad:
             it = MessageHub.get_current_instance().get_info('iter')
             where = f'at iteration {it + 1}' if it is not None else ''

@@ -376,6 +376,38 @@ def test_non_finite_loss_stops_training_before_the_update(tmp_path):
     assert not (tmp_path / 'iter_4.pth').exists()
 
 
+def test_skip_mode_drops_non_finite_steps_and_stops_after_the_limit():
+    """nonfinite_loss='skip': a NaN step changes neither the weights nor
+    the optimizer; a good step resets the count; max_skipped_steps NaN
+    steps in a row stop the run."""
+    model = _model(nonfinite_loss='skip', max_skipped_steps=2)
+    optim = OptimWrapper(torch.optim.Adam(model.parameters(), lr=1e-3))
+    data = dict(inputs=[torch.rand(3, 16, 16) * 255], data_samples=_samples(1))
+    original = model.loss_denoise.forward
+    plan = iter([True, False, True, True, True])  # NaN on these steps
+
+    def maybe_nan(pred, target, weight=None):
+        loss = original(pred, target, weight)
+        return loss * float('nan') if next(plan) else loss
+
+    model.loss_denoise.forward = maybe_nan
+    before = copy.deepcopy(model.state_dict())
+    out = model.train_step(data, optim)
+    assert set(out) == {'skipped_steps'} and float(out['skipped_steps']) == 1
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, before[k]), k
+    assert not optim.optimizer.state  # Adam never stepped
+    assert 'loss' in model.train_step(data, optim)  # a good step
+    model.train_step(data, optim)
+    assert float(model.train_step(data, optim)['skipped_steps']) == 2
+    with pytest.raises(FloatingPointError, match='loss_denoise'):
+        model.train_step(data, optim)
+    with pytest.raises(ValueError, match='nonfinite_loss'):
+        _model(nonfinite_loss='ignore')
+    with pytest.raises(ValueError, match='max_skipped_steps'):
+        _model(max_skipped_steps=0)
+
+
 def test_config_errors_fail_at_build_time_naming_the_field():
     with pytest.raises(ValueError, match='num_classes'):
         MODELS.build(tiny_segmentor(num_regions=0))
