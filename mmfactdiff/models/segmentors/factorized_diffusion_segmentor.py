@@ -332,9 +332,16 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         Returns:
             tuple: ``eps_hat`` (B, C, H, W) and masks (B, K, H, W).
         """
+        eps_hat, masks, _ = self._denoise(x_t, t, labels)
+        return eps_hat, masks
+
+    def _denoise(self, x_t: Tensor, t: Union[Tensor, int],
+                 labels: Optional[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
+        """:meth:`denoise` plus the probabilities behind the masks."""
         feats = self.extract_feat(x_t, t, labels)
-        masks = self.region_masks(feats, x_t.shape[-2:])
-        return self.decoder(feats, masks), masks
+        masks, probs = self._masks_and_probs(
+            feats, x_t.shape[-2:], sample=True)
+        return self.decoder(feats, masks), masks, probs
 
     # -- modes ----------------------------------------------------------------
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
@@ -350,10 +357,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         t = self.scheduler.sample_timesteps(inputs.shape[0], inputs.device)
         noise = torch.randn_like(inputs)
         x_t = self.scheduler.add_noise(inputs, noise, t)
-        feats = self.extract_feat(x_t, t, labels)
-        masks, probs = self._masks_and_probs(
-            feats, x_t.shape[-2:], sample=True)
-        eps_hat = self.decoder(feats, masks)
+        eps_hat, _, probs = self._denoise(x_t, t, labels)
         losses = {
             self.loss_denoise.loss_name: self.loss_denoise(eps_hat, noise)
         }
