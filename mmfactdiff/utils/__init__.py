@@ -8,6 +8,7 @@ from .safe_loading import (TRUST_ENV, UnsafeCheckpointError,
 
 __all__ = [
     'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
-    'dump_json_atomic', 'ensure_writable', 'load_checkpoint_file', 'UnsafeCheckpointError',
-    'TRUST_ENV', 'trust_checkpoints', 'add_trust_checkpoint_argument'
+    'dump_json_atomic', 'ensure_writable', 'load_checkpoint_file',
+    'UnsafeCheckpointError', 'TRUST_ENV', 'trust_checkpoints',
+    'add_trust_checkpoint_argument'
 ]
