@@ -16,7 +16,8 @@ def test_exports():
     assert set(utils.__all__) == {
         'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
         'dump_json_atomic', 'load_checkpoint_file', 'UnsafeCheckpointError',
-        'TRUST_ENV', 'trust_checkpoints'
+        'TRUST_ENV', 'trust_checkpoints', 'add_trust_checkpoint_argument',
+        'ensure_writable'
     }
     for name in utils.__all__:
         assert hasattr(utils, name)
