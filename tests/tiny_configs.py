@@ -1,5 +1,7 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """A runnable tiny version of the main config, for tool and engine tests."""
+import glob
+import json
 import os.path as osp
 import uuid
 
@@ -57,3 +59,14 @@ def tiny_config(work_dir: str, max_iters: int = 8, **options) -> Config:
 def dump(cfg: Config, path: str) -> str:
     cfg.dump(path)
     return path
+
+
+def scalar_records(work_dir: str) -> list:
+    """Every record the runs in ``work_dir`` logged to
+    ``<time>/vis_data/scalars.json``, runs in time order."""
+    records = []
+    for path in sorted(
+            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
+        with open(path) as f:
+            records += [json.loads(line) for line in f]
+    return records

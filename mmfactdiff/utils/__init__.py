@@ -1,4 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
+from .arg_checks import check_int
 from .benchmark_utils import machine_info, rss_bytes, sync_device, timeit
 from .io_utils import dump_json_atomic, ensure_writable
 from .peak_rss_sampler import PeakRSSSampler
@@ -10,5 +11,5 @@ __all__ = [
     'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
     'dump_json_atomic', 'ensure_writable', 'load_checkpoint_file',
     'UnsafeCheckpointError', 'TRUST_ENV', 'trust_checkpoints',
-    'add_trust_checkpoint_argument'
+    'add_trust_checkpoint_argument', 'check_int'
 ]

@@ -1,8 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """CollapseGuardHook: the label-free collapse signal, rollbacks, resume."""
-import glob
-import json
-import os.path as osp
 from types import SimpleNamespace
 
 import pytest
@@ -14,7 +11,7 @@ from mmseg.registry import MODELS
 
 from mmfactdiff.engine.hooks import CollapseGuardHook
 from mmfactdiff.engine.hooks.collapse_guard_hook import smallest_region_share
-from tiny_configs import tiny_config
+from tiny_configs import scalar_records, tiny_config
 from tiny_models import tiny_segmentor
 
 
@@ -146,8 +143,7 @@ def test_bad_arguments_name_the_field(bad):
 
 
 def _losses(work_dir):
-    scalars = glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))
-    return [json.loads(line) for line in open(scalars[0]) if '"loss"' in line]
+    return [r for r in scalar_records(work_dir) if 'loss' in r]
 
 
 def test_a_run_without_rollback_is_the_run_without_the_hook(tmp_path):

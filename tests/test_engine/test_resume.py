@@ -8,7 +8,6 @@ validation every 3 iterations, run in-process with mmengine's ``Runner``.
 """
 import glob
 import io
-import json
 import os.path as osp
 import sys
 
@@ -19,7 +18,7 @@ from mmengine.runner import Runner
 
 from mmfactdiff.engine.hooks import AtomicCheckpointHook
 from mmfactdiff.utils import load_checkpoint_file
-from tiny_configs import tiny_config
+from tiny_configs import scalar_records, tiny_config
 
 MAX_ITERS = 6
 CKPT_INTERVAL = 3
@@ -67,14 +66,10 @@ def _train(cfg, kill_at=None):
 def _losses(work_dir):
     """{step: [loss values logged for it]} from every run in work_dir."""
     out = {}
-    for path in sorted(
-            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                record = json.loads(line)
-                if 'loss' in record:
-                    out.setdefault(record['step'], []).append(
-                        (record['loss'], record['loss_denoise']))
+    for record in scalar_records(work_dir):
+        if 'loss' in record:
+            out.setdefault(record['step'], []).append(
+                (record['loss'], record['loss_denoise']))
     return out
 
 

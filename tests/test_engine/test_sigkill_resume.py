@@ -7,7 +7,6 @@ one, and ``--resume`` continues. The losses of the chain equal those of an
 uninterrupted run at every iteration, and so do the final weights.
 """
 import glob
-import json
 import os
 import os.path as osp
 import signal
@@ -20,7 +19,7 @@ import torch
 from conftest import REPO_ROOT
 from mmfactdiff.engine.hooks import AtomicCheckpointHook
 from mmfactdiff.utils import load_checkpoint_file
-from tiny_configs import dump, tiny_config
+from tiny_configs import dump, scalar_records, tiny_config
 
 pytestmark = pytest.mark.slow
 
@@ -76,13 +75,9 @@ def _train(setup, work_dir, kill=None, resume=False):
 
 def _losses(work_dir):
     out = {}
-    for path in sorted(
-            glob.glob(osp.join(work_dir, '*', 'vis_data', 'scalars.json'))):
-        with open(path) as f:
-            for line in f:
-                rec = json.loads(line)
-                if 'loss' in rec:
-                    out.setdefault(rec['step'], set()).add(rec['loss'])
+    for rec in scalar_records(work_dir):
+        if 'loss' in rec:
+            out.setdefault(rec['step'], set()).add(rec['loss'])
     return out
 
 

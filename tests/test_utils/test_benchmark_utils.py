@@ -17,7 +17,7 @@ def test_exports():
         'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
         'dump_json_atomic', 'load_checkpoint_file', 'UnsafeCheckpointError',
         'TRUST_ENV', 'trust_checkpoints', 'add_trust_checkpoint_argument',
-        'ensure_writable'
+        'ensure_writable', 'check_int'
     }
     for name in utils.__all__:
         assert hasattr(utils, name)

@@ -10,6 +10,7 @@ from mmengine.logging import print_log
 from torch import Tensor
 
 from mmfactdiff.registry import HOOKS
+from mmfactdiff.utils import check_int
 from .hook_utils import unwrap_model
 
 
@@ -104,25 +105,16 @@ class CollapseGuardHook(Hook):
                  patience: int = 2,
                  num_images: int = 64,
                  max_rollbacks: int = 10) -> None:
-        for name, value in (('interval', interval), ('patience', patience),
-                            ('num_images', num_images)):
-            if isinstance(value,
-                          bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(
-                    f'CollapseGuardHook: {name} must be an int >= 1, got '
-                    f'{value!r}')
         if not 0. < min_share < 1.:
             raise ValueError('CollapseGuardHook: min_share must be in (0, 1),'
                              f' got {min_share!r}')
-        if isinstance(max_rollbacks, bool) or not isinstance(
-                max_rollbacks, int) or max_rollbacks < 0:
-            raise ValueError('CollapseGuardHook: max_rollbacks must be an '
-                             f'int >= 0, got {max_rollbacks!r}')
-        self.interval = interval
+        self.interval = check_int(interval, 'CollapseGuardHook: interval', 1)
         self.min_share = min_share
-        self.patience = patience
-        self.num_images = num_images
-        self.max_rollbacks = max_rollbacks
+        self.patience = check_int(patience, 'CollapseGuardHook: patience', 1)
+        self.num_images = check_int(num_images,
+                                    'CollapseGuardHook: num_images', 1)
+        self.max_rollbacks = check_int(max_rollbacks,
+                                       'CollapseGuardHook: max_rollbacks')
         self._images: Optional[list] = None
         self._state = self._empty_state()
 

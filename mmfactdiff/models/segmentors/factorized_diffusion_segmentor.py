@@ -11,6 +11,7 @@ from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
+from mmfactdiff.utils import check_int
 from mmfactdiff.visualization import region_palette
 from ..utils import (NONFINITE_LOSS_MODES, UNetFeatures, check_finite_images,
                      check_state_dict_shapes, mask_and_fold, mask_statistics,
@@ -168,12 +169,9 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         if nonfinite_loss not in NONFINITE_LOSS_MODES:
             raise ValueError(f'nonfinite_loss must be one of '
                              f'{NONFINITE_LOSS_MODES}, got {nonfinite_loss!r}')
-        if isinstance(max_skipped_steps, bool) or not isinstance(
-                max_skipped_steps, int) or max_skipped_steps < 1:
-            raise ValueError('max_skipped_steps must be an int >= 1, got '
-                             f'{max_skipped_steps!r}')
         self.nonfinite_loss = nonfinite_loss
-        self.max_skipped_steps = max_skipped_steps
+        self.max_skipped_steps = check_int(max_skipped_steps,
+                                           'max_skipped_steps', 1)
         self._skipped_in_a_row = 0
         if train_cfg:
             raise ValueError(
