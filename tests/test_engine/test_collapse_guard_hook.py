@@ -73,7 +73,7 @@ def test_rolls_back_to_last_healthy_state_after_patience():
                           patience=2,
                           min_share=0.1)
     _check(hook, runner, 10)  # not emerged yet: nothing to keep
-    assert hook._state['healthy_iter'] is None
+    assert hook._state['snapshots'] == []
     _perturb(runner)
     _check(hook, runner, 20)  # healthy: kept
     healthy = _weights(runner.model)
@@ -87,8 +87,9 @@ def test_rolls_back_to_last_healthy_state_after_patience():
     assert _same(healthy, runner.model.state_dict())
     state = runner.optim_wrapper.state_dict()['state'][0]
     assert int(state['step']) == healthy_steps == 1
-    # the learning rate is the schedule's, not the one saved at iteration 20
-    assert runner.optim_wrapper.optimizer.param_groups[0]['lr'] == 5e-4
+    # the schedule's learning rate (not the one saved at iteration 20),
+    # halved by the rollback
+    assert runner.optim_wrapper.optimizer.param_groups[0]['lr'] == 2.5e-4
     assert hook._state['rollbacks'] == 1
     assert runner.message_hub.get_scalar(
         'train/guard/rollbacks').current() == 1
@@ -96,11 +97,11 @@ def test_rolls_back_to_last_healthy_state_after_patience():
 
 def test_restores_at_once_at_the_last_iteration_and_respects_the_limit():
     runner = _fake_runner(max_iters=35)
-    hook = _ScriptedGuard([0.3, 0.0], interval=10, patience=5)
+    hook = _ScriptedGuard([0.3, 0.0], interval=10, patience=5, max_rollbacks=0)
     _check(hook, runner, 10)
     healthy = _weights(runner.model)
     _perturb(runner)
-    _check(hook, runner, 35)  # last iteration: no patience
+    _check(hook, runner, 35)  # last iteration: no patience, no limit
     assert _same(healthy, runner.model.state_dict())
 
     runner = _fake_runner()
@@ -115,6 +116,28 @@ def test_restores_at_once_at_the_last_iteration_and_respects_the_limit():
     assert _same(moved, runner.model.state_dict())  # limit: only warns
 
 
+def test_a_repeated_collapse_goes_one_copy_further_back():
+    runner = _fake_runner()
+    hook = _ScriptedGuard([0.3, 0.3, 0.0, 0.0, 0.3],
+                          interval=10,
+                          patience=1,
+                          history=2)
+    _check(hook, runner, 10)
+    older = _weights(runner.model)
+    _perturb(runner)
+    _check(hook, runner, 20)
+    newer = _weights(runner.model)
+    _perturb(runner)
+    _check(hook, runner, 30)  # collapsed: back to 20
+    assert _same(newer, runner.model.state_dict())
+    _perturb(runner)
+    _check(hook, runner, 40)  # again, no healthy check between: back to 10
+    assert _same(older, runner.model.state_dict())
+    assert runner.optim_wrapper.optimizer.param_groups[0]['lr'] == 2.5e-4
+    _check(hook, runner, 50)  # healthy again: a new copy
+    assert [s[0] for s in hook._state['snapshots']] == [10, 50]
+
+
 def test_state_travels_in_checkpoints():
     runner = _fake_runner()
     hook = _ScriptedGuard([0.3], interval=10)
@@ -123,7 +146,7 @@ def test_state_travels_in_checkpoints():
     hook.before_save_checkpoint(runner, checkpoint)
     resumed = _ScriptedGuard([0.0, 0.0], interval=10, patience=2)
     resumed.after_load_checkpoint(runner, checkpoint)
-    assert resumed._state['healthy_iter'] == 10
+    assert [s[0] for s in resumed._state['snapshots']] == [10]
     healthy = _weights(runner.model)
     _perturb(runner)
     _check(resumed, runner, 20)
@@ -136,6 +159,8 @@ def test_state_travels_in_checkpoints():
     dict(patience=True),
     dict(min_share=1.),
     dict(max_rollbacks=-1),
+    dict(history=0),
+    dict(lr_factor=0.),
 ])
 def test_bad_arguments_name_the_field(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):

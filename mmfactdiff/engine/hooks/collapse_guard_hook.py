@@ -69,17 +69,20 @@ class CollapseGuardHook(Hook):
     0.05 scored near the all-foreground level and every one above 0.1
     scored 45 or more (docs/emergence.md, "A label-free collapse guard").
 
-    The hook keeps an in-memory copy of the model and optimizer state from
-    the last check whose share was at least ``min_share`` (the guard is
-    armed from the first such check: runs start collapsed, before regions
-    emerge). When the share stays under ``min_share`` for ``patience``
-    consecutive checks, it restores that copy (weights, optimizer moments
-    and steps; the learning rate stays the schedule's) and training goes on
-    from there with new data and noise (a rollback, as large language-model
-    runs do after loss spikes); at the last iteration it restores at once,
-    so the final checkpoint is never a collapsed one when a healthy state
-    was seen. The copy and the counters are saved in checkpoints, so
-    ``--resume`` continues exactly.
+    The hook keeps in-memory copies of the model and optimizer state of the
+    last ``history`` checks whose share was at least ``min_share`` (the
+    guard is armed from the first such check: runs start collapsed, before
+    regions emerge). When the share stays under ``min_share`` for
+    ``patience`` consecutive checks, it restores the newest copy (weights,
+    optimizer moments and steps) and multiplies the learning rate by
+    ``lr_factor``; training goes on from there with new data and noise (a
+    rollback, as large language-model runs do after loss spikes). A run
+    that collapses again before any healthy check goes one copy further
+    back. At the last iteration a collapsed run gets the newest healthy
+    weights at once (whatever ``max_rollbacks`` says), so the final
+    checkpoint is never a collapsed one when a healthy state was seen. The
+    copies and counters are saved in checkpoints (``history`` extra copies
+    of the weights and optimizer state), so ``--resume`` continues exactly.
 
     The check reads images and noise from its own fixed sources and
     restores every global random state, so a run that never rolls back is
@@ -93,8 +96,12 @@ class CollapseGuardHook(Hook):
             Defaults to 2.
         num_images (int): Training images read out at every check (the
             first ones of the training dataset). Defaults to 64.
-        max_rollbacks (int): Rollbacks after which the hook only warns.
-            Defaults to 10.
+        max_rollbacks (int): Rollbacks after which the hook only warns
+            (the final restore still happens). Defaults to 10.
+        history (int): Healthy copies kept; a repeated collapse goes back
+            one copy further. Defaults to 3.
+        lr_factor (float): Learning-rate multiplier at every rollback (1
+            keeps the schedule's rate). Defaults to 0.5.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves the iter
@@ -104,7 +111,9 @@ class CollapseGuardHook(Hook):
                  min_share: float = 0.1,
                  patience: int = 2,
                  num_images: int = 64,
-                 max_rollbacks: int = 10) -> None:
+                 max_rollbacks: int = 10,
+                 history: int = 3,
+                 lr_factor: float = 0.5) -> None:
         if not 0. < min_share < 1.:
             raise ValueError('CollapseGuardHook: min_share must be in (0, 1),'
                              f' got {min_share!r}')
@@ -115,17 +124,20 @@ class CollapseGuardHook(Hook):
                                     'CollapseGuardHook: num_images', 1)
         self.max_rollbacks = check_int(max_rollbacks,
                                        'CollapseGuardHook: max_rollbacks')
+        self.history = check_int(history, 'CollapseGuardHook: history', 1)
+        if not 0. < lr_factor <= 1.:
+            raise ValueError('CollapseGuardHook: lr_factor must be in (0, 1],'
+                             f' got {lr_factor!r}')
+        self.lr_factor = lr_factor
         self._images: Optional[list] = None
         self._state = self._empty_state()
 
     @staticmethod
     def _empty_state() -> dict:
-        return dict(
-            healthy_iter=None,
-            model=None,
-            optim=None,
-            bad_checks=0,
-            rollbacks=0)
+        # snapshots: (iteration, model state, optimizer state) of the last
+        # healthy checks, newest last; fresh: a healthy check came after the
+        # last rollback
+        return dict(snapshots=[], bad_checks=0, rollbacks=0, fresh=True)
 
     def before_train(self, runner) -> None:
         model = unwrap_model(runner)
@@ -163,14 +175,27 @@ class CollapseGuardHook(Hook):
         st = self._state
         if share >= self.min_share:
             st['bad_checks'] = 0
-            st['healthy_iter'] = it
-            st['model'] = copy.deepcopy(unwrap_model(runner).state_dict())
-            st['optim'] = copy.deepcopy(runner.optim_wrapper.state_dict())
+            st['fresh'] = True
+            st['snapshots'].append(
+                (it, copy.deepcopy(unwrap_model(runner).state_dict()),
+                 copy.deepcopy(runner.optim_wrapper.state_dict())))
+            del st['snapshots'][:-self.history]
             return
         st['bad_checks'] += 1
-        if st['healthy_iter'] is None:
+        if not st['snapshots']:
             return  # regions have not emerged yet: nothing to go back to
-        if st['bad_checks'] < self.patience and not last:
+        if last:
+            # the final weights: the last healthy ones, whatever the count
+            self._restore(runner, st['snapshots'][-1], scale_lr=False)
+            print_log(
+                f'CollapseGuardHook: regions collapsed at the last iteration '
+                f'({it}, guard/min_share {share:.3f} < {self.min_share}); '
+                'the final weights are those of iteration '
+                f'{st["snapshots"][-1][0]}',
+                logger='current',
+                level=30)
+            return
+        if st['bad_checks'] < self.patience:
             return
         if st['rollbacks'] >= self.max_rollbacks:
             print_log(
@@ -181,31 +206,46 @@ class CollapseGuardHook(Hook):
                 logger='current',
                 level=30)
             return
-        unwrap_model(runner).load_state_dict(st['model'])
-        # the optimizer's state (moments, steps) goes back; its
-        # hyper-parameters stay: parameter schedulers own the learning rate
-        # and would otherwise go on from the old value (chained schedulers
-        # multiply the current one)
-        optimizer = runner.optim_wrapper.optimizer
-        hyper = [{
-            k: v
-            for k, v in group.items() if k != 'params'
-        } for group in optimizer.param_groups]
-        runner.optim_wrapper.load_state_dict(copy.deepcopy(st['optim']))
-        for group, values in zip(optimizer.param_groups, hyper):
-            group.update(values)
+        if not st['fresh'] and len(st['snapshots']) > 1:
+            # collapsed again from the same weights: go further back
+            st['snapshots'].pop()
+        snapshot = st['snapshots'][-1]
+        lr = self._restore(runner, snapshot, scale_lr=True)
         st['rollbacks'] += 1
         st['bad_checks'] = 0
+        st['fresh'] = False
         print_log(
             f'CollapseGuardHook: regions collapsed at iteration {it} '
             f'(guard/min_share {share:.3f} < {self.min_share} for '
-            f'{self.patience if not last else 1} check(s)); restored the '
-            f'weights and optimizer state of iteration {st["healthy_iter"]} '
+            f'{self.patience} checks); restored the weights and optimizer '
+            f'state of iteration {snapshot[0]}, learning rate now {lr:.3g} '
             f'(rollback {st["rollbacks"]} of at most {self.max_rollbacks})',
             logger='current',
             level=30)
         runner.message_hub.update_scalar('train/guard/rollbacks',
                                          st['rollbacks'])
+
+    def _restore(self, runner, snapshot: tuple, scale_lr: bool) -> float:
+        """Load a snapshot's weights and optimizer moments; returns the
+        first group's learning rate afterwards."""
+        _, model_state, optim_state = snapshot
+        unwrap_model(runner).load_state_dict(model_state)
+        # the optimizer's state (moments, steps) goes back; its
+        # hyper-parameters stay: parameter schedulers own the learning rate
+        # and would otherwise go on from the old value (chained schedulers
+        # multiply the current one); a rollback then scales the rate down,
+        # and chained schedulers carry the scaled rate on
+        optimizer = runner.optim_wrapper.optimizer
+        hyper = [{
+            k: v
+            for k, v in group.items() if k != 'params'
+        } for group in optimizer.param_groups]
+        runner.optim_wrapper.load_state_dict(copy.deepcopy(optim_state))
+        for group, values in zip(optimizer.param_groups, hyper):
+            group.update(values)
+            if scale_lr:
+                group['lr'] *= self.lr_factor
+        return float(optimizer.param_groups[0]['lr'])
 
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
         checkpoint['collapse_guard'] = copy.deepcopy(self._state)
