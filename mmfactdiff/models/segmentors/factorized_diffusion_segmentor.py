@@ -365,18 +365,17 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper) -> Dict[str, Tensor]:
         """mmengine's ``train_step``; with ``nonfinite_loss='skip'`` a
-        step whose loss is NaN or inf is dropped before the backward pass."""
-        with optim_wrapper.optim_context(self):
-            data = self.data_preprocessor(data, True)
-            losses = self._run_forward(data, mode='loss')
-        bad = nonfinite_terms(losses)
-        if not bad:
-            self._skipped_in_a_row = 0
-        elif (self.nonfinite_loss == 'skip'
-              and self._skipped_in_a_row < self.max_skipped_steps):
+        step whose loss is NaN or inf (refused by :meth:`parse_losses`
+        before the backward pass) is dropped instead of stopping the run."""
+        try:
+            log_vars = super().train_step(data, optim_wrapper)
+        except FloatingPointError as e:
+            bad = getattr(e, 'nonfinite_terms', None)
+            if (bad is None or self.nonfinite_loss != 'skip'
+                    or self._skipped_in_a_row >= self.max_skipped_steps):
+                raise
             self._skipped_in_a_row += 1
-            hub = MessageHub.get_current_instance()
-            it = hub.get_info('iter')
+            it = MessageHub.get_current_instance().get_info('iter')
             print_log(
                 f'skipped the update of iteration '
                 f'{"?" if it is None else it + 1}: non-finite loss {bad} '
@@ -386,8 +385,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                 level=30)
             return dict(
                 skipped_steps=torch.tensor(float(self._skipped_in_a_row)))
-        parsed, log_vars = self.parse_losses(losses)  # raises when bad
-        optim_wrapper.update_params(parsed)
+        self._skipped_in_a_row = 0
         return log_vars
 
     def parse_losses(self, losses: dict) -> Tuple[Tensor, dict]:
@@ -405,11 +403,13 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         if bad:
             it = MessageHub.get_current_instance().get_info('iter')
             where = f'at iteration {it + 1}' if it is not None else ''
-            raise FloatingPointError(
+            error = FloatingPointError(
                 f'non-finite loss {where}: {bad}. Training stopped before '
                 'the update, so the last checkpoint is intact: resume from '
                 'it (--resume) with a lower learning rate or '
                 'optim_wrapper.clip_grad, or look for NaN/inf inputs')
+            error.nonfinite_terms = bad  # read by train_step's skip mode
+            raise error
         return super().parse_losses(losses)
 
     def predict_regions(self,
