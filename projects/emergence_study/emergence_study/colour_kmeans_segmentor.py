@@ -1,4 +1,8 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
+import math
+
+import torch
+import torch.nn.functional as F
 from mmfactdiff.registry import MODELS
 from mmseg.utils import OptConfigType
 from torch import Tensor
@@ -12,6 +16,12 @@ class ColourKMeansSegmentor(LabelFreeSegmentor):
     """Per-image colour k-means: each image's pixels clustered on their
     standardised RGB values into ``num_regions`` clusters (k-means++, a
     fixed seed), at the resolution the pipeline gives the model.
+
+    Cluster ids are ordered by the clusters' mean luminance (0 the
+    darkest), so that region k means the same thing in every image: the
+    DAVIS unsupervised protocol scores proposal k over all frames of a
+    video. Per-image scores (the polarity rule, Hungarian matching) do not
+    depend on the order.
 
     Args:
         num_regions (int): Clusters per image. Defaults to 2.
@@ -34,6 +44,16 @@ class ColourKMeansSegmentor(LabelFreeSegmentor):
         self.n_init = n_init
 
     def region_ids(self, inputs: Tensor) -> Tensor:
-        """Cluster ids (B, H, W) of the pixels' colours."""
-        return per_image_kmeans(inputs, self.num_regions, self.seed,
-                                self.n_init)
+        """Cluster ids (B, H, W) of the pixels' colours, darkest first."""
+        ids = per_image_kmeans(inputs, self.num_regions, self.seed,
+                               self.n_init)
+        # ITU-R BT.601 luma of the (RGB) inputs
+        weights = inputs.new_tensor([0.299, 0.587, 0.114]).view(1, 3, 1, 1)
+        luma = (inputs.float() * weights).sum(1)
+        onehot = F.one_hot(ids, self.num_regions).float()  # B, H, W, K
+        count = onehot.sum((1, 2))
+        mean = (onehot * luma[..., None]).sum((1, 2)) / count.clamp(min=1)
+        # empty clusters sort last
+        mean = torch.where(count > 0, mean, torch.full_like(mean, math.inf))
+        rank = mean.argsort(1).argsort(1)  # B, K: rank of each cluster
+        return rank.gather(1, ids.flatten(1)).view_as(ids)

@@ -21,7 +21,10 @@ Table kinds:
   ``device`` (each a value or a list of accepted values), ``cfg_options``
   (a dict that must match exactly) and name itself with ``label``;
 - ``curve``: one line per method and seed, one column per iteration in the
-  spec's ``iterations`` list;
+  spec's ``iterations`` list; or, with ``"column": "t"`` and ``"values"``,
+  one column per value of the rows' field ``t`` (rows measured at one
+  noise level, ``mask_gain_by_t.py``), the spec rows then selecting by
+  ``iterations`` too;
 - ``signal``: checkpoints binned by a label-free ``signal`` metric (spec
   ``"signal"``, bin edges ``"bins"``), with the range of ``metric`` in each
   bin: how well the signal predicts the score.
@@ -175,8 +178,14 @@ def _verdict(above: int, n: int, mean: float, ref: Optional[float],
 
 
 def curve_table(rows: List[Dict], spec: Dict) -> str:
-    metric, iters = spec['metric'], spec['iterations']
-    head = ['method', 'seed'] + [str(i) for i in iters]
+    metric, column = spec['metric'], spec.get('column', 'iterations')
+    if column not in ('iterations', 't'):
+        raise ValueError(f'curve column must be "iterations" or "t", '
+                         f'got {column!r}')
+    values = spec['iterations'] if column == 'iterations' else spec['values']
+    head = ['method', 'seed'] + [
+        str(v) if column == 'iterations' else f't = {v}' for v in values
+    ]
     out = [
         '| ' + ' | '.join(head) + ' |',
         '| ' + ' | '.join(['---'] * len(head)) + ' |'
@@ -185,18 +194,18 @@ def curve_table(rows: List[Dict], spec: Dict) -> str:
         label = row.get('label', row.get('method'))
         got = select(rows, metric, {
             k: v
-            for k, v in row.items() if k != 'iterations'
+            for k, v in row.items() if k != column
         })
         for seed in sorted({r['seed']
                             for r in got},
                            key=lambda s: -1 if s is None else s):
             at = {
-                r['iterations']: r['value']
+                r.get(column): r['value']
                 for r in got if r['seed'] == seed
             }
             out.append('| ' +
                        ' | '.join([label, '-' if seed is None else str(seed)] +
-                                  [_fmt(at.get(i)) for i in iters]) + ' |')
+                                  [_fmt(at.get(v)) for v in values]) + ' |')
     return '\n'.join(out) + '\n'
 
 

@@ -42,9 +42,14 @@ METRICS = {
     'Acc': 'fg_Acc',
     'DICE': 'fg_DICE',
     'mIoU': 'hungarian_mIoU',
+    # DAVISMetric (unsupervised protocol)
+    'J&F-Mean': 'J&F',
+    'J-Mean': 'J',
+    'F-Mean': 'F',
 }
+# ``t``: the noise level of rows measured at one (mask_gain_by_t.py)
 KEY_FIELDS = ('dataset', 'method', 'config', 'cfg_options', 'seed', 'metric',
-              'iterations', 'weights', 'device')
+              'iterations', 'weights', 'device', 't')
 
 
 def parse_args(argv=None) -> argparse.Namespace:

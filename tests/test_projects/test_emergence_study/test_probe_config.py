@@ -96,6 +96,44 @@ def test_collapse_signal_rows_pair_with_the_runs_scores(probe_run, tmp_path):
         signal.main([str(tmp_path), '--config', PROBE, '--out', out])
 
 
+def test_mask_gain_rows_per_noise_level(probe_run, tmp_path):
+    out = str(tmp_path / 'rows.json')
+    load_tool(TOOLS + 'record_results.py').main([
+        probe_run, '--dataset', 'simple_shapes', '--method', 'probe', '--out',
+        out
+    ])
+    tool = load_tool(TOOLS + 'mask_gain_by_t.py')
+    new = tool.main([
+        probe_run, '--config', PROBE, '--out', out, '--num-images', '4',
+        '--t', '10', '500'
+    ])
+    assert sorted(r['t'] for r in new) == [10, 500]
+    assert {(r['metric'], r['method'], r['seed'], r['iterations'])
+            for r in new} == {('mask_gain', 'probe', 3, 2)}
+    with open(out) as f:
+        kept = [r for r in json.load(f) if r['metric'] == 'mask_gain']
+    # rows of two noise levels are two rows, not one replacing the other
+    assert len(kept) == 2
+
+
+def test_mask_gain_is_zero_for_one_region_and_signed_otherwise():
+    import torch
+    tool = load_tool(TOOLS + 'mask_gain_by_t.py')
+    model = MODELS.build(Config.fromfile(PROBE).model)
+    x0 = torch.rand(2, 3, 32, 32) * 2 - 1
+    # a mask generator that puts every pixel in region 0: no gain
+    head = model.decode_head.conv_seg
+    torch.nn.init.zeros_(head.weight)
+    head.bias.data = torch.tensor([5., -5.])
+    assert all(g == 0 for g in tool.mask_gain(model, x0, [10, 900]).values())
+    # regions that follow the features: the decoder's output changes
+    head.bias.data.zero_()
+    torch.nn.init.normal_(head.weight, std=1.)
+    gain = tool.mask_gain(model, x0, [10])
+    assert gain[10] != 0
+    assert model.training  # the model's mode is restored
+
+
 def test_signal_table_bins_checkpoints(tmp_path):
     rows = [
         dict(
@@ -131,6 +169,39 @@ def test_signal_table_bins_checkpoints(tmp_path):
     text = page.read_text()
     assert '| [0, 10) | 1 | 26.0 | 26.0 | 26.0 |' in text
     assert '| [10, 50) | 2 | 70.0 | 75.0 | 80.0 |' in text
+
+
+def test_curve_table_by_noise_level(tmp_path):
+    rows = [
+        dict(
+            method='m',
+            config='c',
+            cfg_options=None,
+            seed=0,
+            metric='mask_gain',
+            t=t,
+            value=v,
+            iterations=it,
+            weights='raw',
+            device='cpu') for t, v, it in ((10, 5.0, 250), (900, -2.0, 250),
+                                           (10, 9.0, 500))
+    ]
+    (tmp_path / 'd.json').write_text(json.dumps(rows))
+    spec = dict(
+        dataset='d',
+        table='curve',
+        metric='mask_gain',
+        column='t',
+        values=[10, 900],
+        rows=[dict(method='m', iterations=250)])
+    page = tmp_path / 'page.md'
+    page.write_text(
+        f'<!-- results {json.dumps(spec)} -->\n<!-- /results -->\n')
+    tool = load_tool(TOOLS + 'make_tables.py')
+    assert tool.main([str(page), '--results', str(tmp_path)]) == 0
+    text = page.read_text()
+    assert '| method | seed | t = 10 | t = 900 |' in text
+    assert '| m | 0 | 5.0 | -2.0 |' in text
 
 
 def test_tables_are_generated_from_rows(tmp_path):

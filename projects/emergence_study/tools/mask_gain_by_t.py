@@ -1,0 +1,159 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""How much the model's own regions help denoising, at each noise level.
+
+For every ``iter_<n>.pth`` of each work directory and every ``--t``, the
+first ``--num-images`` *training* images (pixels only, no labels) are
+noised to t with fixed noise, and the decoder predicts the noise twice
+from the same encoder features: once with the model's own regions (the
+one-hot of the mask generator's argmax, the noise-free version of the
+hard masks it trains with) and once with every pixel in one region (the
+decoder is then an ordinary U-Net pass). The row (metric ``mask_gain``,
+field ``t``) is the relative loss reduction of the own regions, in
+percent: ``100 * (L_one - L_own) / L_one``. Positive: the factorization
+lowers the denoising loss at that t, so the loss's gradient favours
+regions there; negative: it favours one region (collapse). Method,
+config, seed and device are copied from the run's ``fg_IoU`` rows in
+``--out``.
+
+    python projects/emergence_study/tools/mask_gain_by_t.py \\
+        work_dirs/study/main-s3 \\
+        --config configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py \\
+        --out docs/data/results/synthetic_shapes.json
+"""
+import argparse
+import glob
+import os.path as osp
+import re
+import sys
+from typing import Dict, List, Sequence
+
+import torch
+import torch.nn.functional as F
+
+HERE = osp.dirname(osp.abspath(__file__))
+sys.path.insert(0, HERE)
+from record_results import update_results  # noqa: E402
+
+METRIC = 'mask_gain'
+DEFAULT_T = (10, 30, 100, 200, 300, 500, 700, 900)
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('work_dirs', nargs='+', help='work directories of runs')
+    p.add_argument(
+        '--config',
+        required=True,
+        help='config that builds the runs\' model and training data')
+    p.add_argument('--out', required=True, help='results JSON to update')
+    p.add_argument(
+        '--t',
+        type=int,
+        nargs='+',
+        default=list(DEFAULT_T),
+        help=f'noise levels (default {" ".join(map(str, DEFAULT_T))})')
+    p.add_argument(
+        '--num-images',
+        type=int,
+        default=64,
+        help='training images (default 64)')
+    p.add_argument(
+        '--noise-seed', type=int, default=0, help='seed of the noise')
+    return p.parse_args(argv)
+
+
+@torch.no_grad()
+def mask_gain(model, x0: torch.Tensor, timesteps: Sequence[int],
+              seed: int = 0) -> Dict[int, float]:
+    """``100 * (L_one - L_own) / L_one`` at each t (see the module doc).
+
+    Args:
+        model: A ``FactorizedDiffusionSegmentor`` with one mask level.
+        x0 (Tensor): Clean images (B, C, H, W), the model's input range.
+        timesteps (Sequence[int]): Noise levels.
+        seed (int): Seed of the noise (one draw per t).
+    """
+    if model.sub_mask_head is not None:
+        raise ValueError('mask_gain: hierarchical models are not supported')
+    was_training = model.training
+    model.eval()
+    k = model.decode_head.out_channels
+    out = {}
+    for t in timesteps:
+        g = torch.Generator().manual_seed(seed + int(t))
+        noise = torch.randn(x0.shape, generator=g).to(x0)
+        tt = torch.full((x0.shape[0], ), int(t), dtype=torch.long)
+        x_t = model.scheduler.add_noise(x0, noise, tt)
+        feats = model.extract_feat(x_t, tt, None)
+        own = model.region_masks(feats, x0.shape[-2:], sample=False)
+        own = F.one_hot(own.argmax(1), k).permute(0, 3, 1, 2).to(x0)
+        one = torch.zeros_like(own)
+        one[:, 0] = 1
+        loss_own = F.mse_loss(model.decoder(feats, own), noise).item()
+        loss_one = F.mse_loss(model.decoder(feats, one), noise).item()
+        out[int(t)] = 100 * (loss_one - loss_own) / loss_one
+    model.train(was_training)
+    return out
+
+
+def _iteration(path: str) -> int:
+    return int(re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path)).group(1))
+
+
+def main(argv=None) -> List[Dict]:
+    args = parse_args(argv)
+    import json
+
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmseg.registry import DATASETS, MODELS
+
+    import mmfactdiff  # noqa: F401 (registers the modules)
+
+    cfg = Config.fromfile(args.config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    dataset = DATASETS.build(cfg.train_dataloader.dataset)
+    model = MODELS.build(cfg.model)
+    samples = [
+        dataset[i] for i in range(min(args.num_images, len(dataset)))
+    ]
+    x0 = model.data_preprocessor(
+        dict(
+            inputs=[s['inputs'] for s in samples],
+            data_samples=[s['data_samples'] for s in samples]))['inputs']
+    with open(args.out) as f:
+        known = [r for r in json.load(f) if r['metric'] == 'fg_IoU']
+    new = []
+    for work_dir in args.work_dirs:
+        run = osp.relpath(work_dir)  # as record_results.py names runs
+        base = [r for r in known if r.get('run') == run]
+        if not base:
+            raise ValueError(
+                f'{work_dir}: no fg_IoU rows of this run in {args.out}: '
+                'record the run first (record_results.py)')
+        ckpts = sorted(
+            glob.glob(osp.join(work_dir, 'iter_*.pth')), key=_iteration)
+        if not ckpts:
+            raise FileNotFoundError(f'{work_dir}: no iter_<n>.pth')
+        for ckpt in ckpts:
+            load_checkpoint(model, ckpt, map_location='cpu', strict=True)
+            gains = mask_gain(model, x0, args.t, args.noise_seed)
+            for t, gain in gains.items():
+                row = dict(
+                    base[0],
+                    metric=METRIC,
+                    t=t,
+                    value=round(gain, 2),
+                    iterations=_iteration(ckpt))
+                row.pop('sec_per_iter', None)
+                new.append(row)
+            print(f'{run} {_iteration(ckpt)}: ' +
+                  ' '.join(f't{t}={g:+.1f}%' for t, g in gains.items()))
+    total = update_results(args.out, new)
+    print(f'{len(new)} rows -> {args.out} ({total} rows)')
+    return new
+
+
+if __name__ == '__main__':
+    main()
