@@ -1,6 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .atomic_checkpoint_hook import AtomicCheckpointHook
-from .collapse_guard_hook import CollapseGuardHook
 from .mask_usage_hook import MaskUsageHook
 from .region_visualization_hook import RegionVisualizationHook
 from .rng_state_hook import RNGStateHook
@@ -8,7 +7,6 @@ from .sample_visualization_hook import SampleVisualizationHook
 from .tau_schedule_hook import TauScheduleHook
 
 __all__ = [
-    'AtomicCheckpointHook', 'CollapseGuardHook', 'RNGStateHook',
-    'MaskUsageHook', 'RegionVisualizationHook', 'SampleVisualizationHook',
-    'TauScheduleHook'
+    'AtomicCheckpointHook', 'RNGStateHook', 'MaskUsageHook',
+    'RegionVisualizationHook', 'SampleVisualizationHook', 'TauScheduleHook'
 ]

@@ -1,6 +1,11 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """Modules of the emergence study: the label-free baselines that the
-factorized model is measured against, as mmseg segmentors."""
+factorized model is measured against, as mmseg segmentors, and the
+collapse guard (a remedy that measured no better than training without
+it, kept to reproduce its rows)."""
+from .collapse_guard_hook import (CollapseGuardHook,
+                                  mean_smallest_region_share,
+                                  smallest_region_share)
 from .colour_kmeans_segmentor import ColourKMeansSegmentor
 from .kmeans import per_image_kmeans
 from .label_free_segmentor import LabelFreeSegmentor
@@ -8,6 +13,7 @@ from .plain_unet_kmeans_segmentor import PlainUNetKMeansSegmentor
 from .prior_mask_segmentor import PriorMaskSegmentor
 
 __all__ = [
-    'ColourKMeansSegmentor', 'LabelFreeSegmentor', 'PlainUNetKMeansSegmentor',
-    'PriorMaskSegmentor', 'per_image_kmeans'
+    'CollapseGuardHook', 'ColourKMeansSegmentor', 'LabelFreeSegmentor', 'PlainUNetKMeansSegmentor',
+    'PriorMaskSegmentor', 'mean_smallest_region_share', 'per_image_kmeans',
+    'smallest_region_share'
 ]

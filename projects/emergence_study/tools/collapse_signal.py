@@ -24,7 +24,7 @@ from typing import Dict, List
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import update_results  # noqa: E402
+from record_results import REPO, update_results  # noqa: E402
 
 METRIC = 'min_region_share'
 
@@ -53,6 +53,8 @@ def _iteration(path: str) -> int:
 def main(argv=None) -> List[Dict]:
     args = parse_args(argv)
     import json
+    if REPO not in sys.path:  # the study's package is imported from it
+        sys.path.insert(0, REPO)
 
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
@@ -60,7 +62,7 @@ def main(argv=None) -> List[Dict]:
     from mmseg.registry import DATASETS, MODELS
 
     import mmfactdiff  # noqa: F401 (registers the modules)
-    from mmfactdiff.engine.hooks.collapse_guard_hook import \
+    from projects.emergence_study.emergence_study import \
         mean_smallest_region_share
 
     cfg = Config.fromfile(args.config)

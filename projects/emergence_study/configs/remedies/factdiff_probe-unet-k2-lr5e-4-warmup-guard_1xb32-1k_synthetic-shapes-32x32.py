@@ -9,6 +9,9 @@ _base_ = './factdiff_probe-unet-k2-lr5e-4_1xb32-1k_synthetic-shapes-32x32.py'
 param_scheduler = [
     dict(type='LinearLR', start_factor=0.2, by_epoch=False, begin=0, end=500)
 ]
+custom_imports = dict(
+    imports=['mmfactdiff', 'projects.emergence_study.emergence_study'],
+    allow_failed_imports=False)
 custom_hooks = [
     dict(type='MaskUsageHook', min_usage=0.02, patience=200),
     dict(type='CollapseGuardHook', interval=25, min_share=0.1, patience=2),

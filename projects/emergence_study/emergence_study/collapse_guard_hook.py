@@ -11,7 +11,7 @@ from torch import Tensor
 
 from mmfactdiff.registry import HOOKS
 from mmfactdiff.utils import check_int
-from .hook_utils import unwrap_model
+from mmfactdiff.engine.hooks.hook_utils import unwrap_model
 
 
 def smallest_region_share(probs: Tensor) -> Tensor:

@@ -9,8 +9,8 @@ from mmengine.optim import OptimWrapper
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
 
-from mmfactdiff.engine.hooks import CollapseGuardHook
-from mmfactdiff.engine.hooks.collapse_guard_hook import smallest_region_share
+from projects.emergence_study.emergence_study import (CollapseGuardHook,
+                                                      smallest_region_share)
 from tiny_configs import scalar_records, tiny_config
 from tiny_models import tiny_segmentor
 
