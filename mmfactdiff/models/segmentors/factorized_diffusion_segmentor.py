@@ -436,7 +436,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                         t: Optional[int] = None,
                         num_noise_draws: Optional[int] = None,
                         noise_seed: Optional[int] = None,
-                        labels: Optional[Tensor] = None) -> Tensor:
+                        labels: Optional[Tensor] = None,
+                        img_paths: Optional[Sequence[str]] = None) -> Tensor:
         """The one-pass read-out: region probabilities of clean images.
 
         Encoder, middle block and mask generator(s) only (the decoder is
@@ -454,13 +455,15 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                 ``test_cfg.noise_seed``.
             labels (Tensor, optional): Class labels (B, ) of a
                 class-conditional model.
+            img_paths (Sequence[str], optional): The images' files, named
+                by the error that refuses NaN or infinite pixels.
 
         Returns:
             Tensor: Probabilities (B, K, H, W) at the input size (the leaves
             of a hierarchical model). Every image of the batch gets the same
             draws, so its masks do not depend on the batch it is in.
         """
-        check_finite_images(inputs)
+        check_finite_images(inputs, img_paths)
         cfg = self.test_cfg
         t = int(cfg.t if t is None else t)
         draws = int(cfg.num_noise_draws if num_noise_draws is
@@ -504,10 +507,11 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                       batch_img_metas: List[dict]) -> Tensor:
         """Soft masks (B, K, H, W) of :meth:`predict_regions` at the
         ``test_cfg`` settings, class labels read from the metas."""
-        check_finite_images(inputs,
-                            [m.get('img_path') for m in batch_img_metas])
         labels = self._cond_labels(batch_img_metas, inputs.device)
-        return self.predict_regions(inputs, labels=labels)
+        return self.predict_regions(
+            inputs,
+            labels=labels,
+            img_paths=[m.get('img_path') for m in batch_img_metas])
 
     def _forward(self,
                  inputs: Tensor,
