@@ -51,13 +51,14 @@ class MaskGeneratorHead(BaseDecodeHead):
             Defaults to True.
         num_groups (int): GroupNorm groups. Defaults to 32.
         mask_sampling (str): How training turns logits into masks:
-            ``'soft'`` (softmax, the paper) or ``'gumbel'`` (straight-through
-            hard one-hot, softmax gradient). Evaluation always uses softmax.
-            Defaults to 'soft'.
+            ``'soft'`` (softmax, the paper), ``'gumbel'`` (straight-through
+            hard one-hot, softmax gradient) or ``'gumbel_soft'`` (the
+            relaxed Gumbel-softmax sample, forward and backward).
+            Evaluation always uses softmax. Defaults to 'soft'.
         tau (float): Gumbel-softmax temperature; a hook may schedule it.
             Defaults to 1.
-        gumbel_noise_stride (int): Block size of the Gumbel noise in
-            ``'gumbel'`` mode (1: per pixel; s > 1: one draw per s x s block,
+        gumbel_noise_stride (int): Block size of the Gumbel noise in the
+            Gumbel modes (1: per pixel; s > 1: one draw per s x s block,
             giving spatially coherent hard masks; not in the paper).
             Defaults to 1.
         emb_act (bool): SiLU before each residual block's embedding

@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-MASK_SAMPLING_MODES = ('soft', 'gumbel')
+MASK_SAMPLING_MODES = ('soft', 'gumbel', 'gumbel_soft')
 MASK_RESIZE_MODES = ('area', 'bilinear')
 
 
@@ -69,7 +69,10 @@ def sample_masks(logits: Tensor,
             ``'gumbel'``: straight-through Gumbel: the forward value is the
             one-hot of ``argmax(logits + g)`` with Gumbel noise ``g``, the
             gradient is that of ``softmax((logits + g) / tau)``.
-            Defaults to 'soft'.
+            ``'gumbel_soft'``: the relaxed sample itself,
+            ``softmax((logits + g) / tau)``, forward and backward (no
+            straight-through mismatch; the reference probe's
+            ``gumbelsoft``). Defaults to 'soft'.
         tau (float): Gumbel-softmax temperature. Defaults to 1.
         training (bool): Outside training, every mode returns the
             deterministic softmax. Defaults to True.
@@ -100,6 +103,8 @@ def sample_masks(logits: Tensor,
     u = u.clamp(1e-6, 1. - 1e-6)
     y = (logits - torch.log(-torch.log(u))) / tau
     soft = y.softmax(dim=1)
+    if mode == 'gumbel_soft':
+        return soft
     hard = F.one_hot(y.argmax(dim=1), logits.shape[1]).permute(0, 3, 1,
                                                                2).to(soft)
     return hard + soft - soft.detach()
