@@ -105,12 +105,6 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             'stop'.
         max_skipped_steps (int): Consecutive skipped steps after which a
             ``'skip'`` run stops. Defaults to 10.
-        mask_grad_max_t (int, optional): In training, the masks pass
-            gradients (to the mask generator and, through it, the encoder)
-            only for images noised to ``t <= mask_grad_max_t``; at larger
-            t the decoder still trains on the same masks, detached. Not in
-            the paper (None: every t, the paper's training). Defaults to
-            None.
         pretrained (str, optional): Unused; kept for the mmseg signature.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -132,8 +126,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  with_cp: Optional[bool] = None,
                  channels_last: bool = False,
                  nonfinite_loss: str = 'stop',
-                 max_skipped_steps: int = 10,
-                 mask_grad_max_t: Optional[int] = None) -> None:
+                 max_skipped_steps: int = 10) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         trunk = dict(trunk or {})
@@ -180,14 +173,6 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         self.max_skipped_steps = check_int(max_skipped_steps,
                                            'max_skipped_steps', 1)
         self._skipped_in_a_row = 0
-        if mask_grad_max_t is not None:
-            check_int(mask_grad_max_t, 'mask_grad_max_t', 0)
-            if mask_grad_max_t >= len(self.scheduler):
-                raise ValueError(
-                    f'mask_grad_max_t={mask_grad_max_t} leaves no timestep '
-                    f'out of the scheduler\'s {len(self.scheduler)}: use '
-                    'None for the paper\'s training')
-        self.mask_grad_max_t = mask_grad_max_t
         if train_cfg:
             raise ValueError(
                 f'FactorizedDiffusionSegmentor takes no train_cfg options, '
@@ -354,10 +339,6 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         feats = self.extract_feat(x_t, t, labels)
         masks, probs = self._masks_and_probs(
             feats, x_t.shape[-2:], sample=True)
-        if (self.training and self.mask_grad_max_t is not None
-                and torch.is_tensor(t) and t.ndim == 1):
-            learn = (t <= self.mask_grad_max_t).view(-1, 1, 1, 1)
-            masks = torch.where(learn, masks, masks.detach())
         return self.decoder(feats, masks), masks, probs
 
     # -- modes ----------------------------------------------------------------

@@ -9,11 +9,13 @@ from .collapse_guard_hook import (CollapseGuardHook,
 from .colour_kmeans_segmentor import ColourKMeansSegmentor
 from .kmeans import per_image_kmeans
 from .label_free_segmentor import LabelFreeSegmentor
+from .low_noise_mask_grad_segmentor import LowNoiseMaskGradSegmentor
 from .plain_unet_kmeans_segmentor import PlainUNetKMeansSegmentor
 from .prior_mask_segmentor import PriorMaskSegmentor
 
 __all__ = [
-    'CollapseGuardHook', 'ColourKMeansSegmentor', 'LabelFreeSegmentor', 'PlainUNetKMeansSegmentor',
+    'CollapseGuardHook', 'ColourKMeansSegmentor', 'LabelFreeSegmentor',
+    'LowNoiseMaskGradSegmentor', 'PlainUNetKMeansSegmentor',
     'PriorMaskSegmentor', 'mean_smallest_region_share', 'per_image_kmeans',
     'smallest_region_share'
 ]

@@ -474,36 +474,3 @@ def test_checkpoint_of_another_scheduler_t_is_refused(tmp_path):
     sd.pop('scheduler_timesteps')
     model.load_state_dict(sd, strict=True)
 
-
-# the tiny model's scheduler has T = 100
-@pytest.mark.parametrize('timesteps,learns', [((50, 90), False),
-                                              ((4, 90), True)])
-def test_mask_grad_max_t_keeps_high_t_out_of_the_mask_generator(
-        timesteps, learns):
-    model = _model(mask_grad_max_t=10)
-    plain = copy.deepcopy(model)
-    plain.mask_grad_max_t = None
-    t = torch.tensor(timesteps)
-    x = torch.randn(2, 3, 16, 16)
-    losses = []
-    for m in (model, plain):
-        m.train()
-        m.scheduler.sample_timesteps = lambda n, device: t
-        torch.manual_seed(0)
-        loss = m.loss(x, _samples())['loss_denoise']
-        loss.backward()
-        losses.append(loss.detach())
-    # the forward pass is the paper's; only the gradient is gated
-    assert torch.equal(losses[0], losses[1])
-    grad = model.decode_head.conv_seg.weight.grad
-    assert (grad is not None and grad.abs().sum() > 0) == learns
-    assert plain.decode_head.conv_seg.weight.grad.abs().sum() > 0
-    # the decoder learns at every t
-    assert model.decoder.parameters().__next__().grad is not None
-
-
-def test_mask_grad_max_t_is_checked_at_build_time():
-    with pytest.raises(ValueError, match='mask_grad_max_t must be an int'):
-        MODELS.build(tiny_segmentor(mask_grad_max_t=-1))
-    with pytest.raises(ValueError, match='leaves no timestep'):
-        MODELS.build(tiny_segmentor(mask_grad_max_t=100))
