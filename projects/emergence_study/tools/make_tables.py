@@ -199,10 +199,7 @@ def curve_table(rows: List[Dict], spec: Dict) -> str:
         for seed in sorted({r['seed']
                             for r in got},
                            key=lambda s: -1 if s is None else s):
-            at = {
-                r.get(column): r['value']
-                for r in got if r['seed'] == seed
-            }
+            at = {r.get(column): r['value'] for r in got if r['seed'] == seed}
             out.append('| ' +
                        ' | '.join([label, '-' if seed is None else str(seed)] +
                                   [_fmt(at.get(v)) for v in values]) + ' |')

@@ -63,7 +63,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 
 @torch.no_grad()
-def mask_gain(model, x0: torch.Tensor, timesteps: Sequence[int],
+def mask_gain(model,
+              x0: torch.Tensor,
+              timesteps: Sequence[int],
               seed: int = 0) -> Dict[int, float]:
     """``100 * (L_one - L_own) / L_one`` at each t (see the module doc).
 
@@ -115,9 +117,7 @@ def main(argv=None) -> List[Dict]:
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     dataset = DATASETS.build(cfg.train_dataloader.dataset)
     model = MODELS.build(cfg.model)
-    samples = [
-        dataset[i] for i in range(min(args.num_images, len(dataset)))
-    ]
+    samples = [dataset[i] for i in range(min(args.num_images, len(dataset)))]
     x0 = model.data_preprocessor(
         dict(
             inputs=[s['inputs'] for s in samples],

@@ -473,4 +473,3 @@ def test_checkpoint_of_another_scheduler_t_is_refused(tmp_path):
     # checkpoints written before T was saved load as before (strict)
     sd.pop('scheduler_timesteps')
     model.load_state_dict(sd, strict=True)
-

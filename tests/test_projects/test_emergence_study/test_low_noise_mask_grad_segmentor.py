@@ -54,7 +54,9 @@ def test_mask_grad_max_t_keeps_high_t_out_of_the_mask_generator(
 def test_mask_grad_max_t_is_checked_at_build_time():
     with pytest.raises(ValueError, match='mask_grad_max_t must be an int'):
         MODELS.build(
-            tiny_segmentor(type='LowNoiseMaskGradSegmentor', mask_grad_max_t=-1))
+            tiny_segmentor(
+                type='LowNoiseMaskGradSegmentor', mask_grad_max_t=-1))
     with pytest.raises(ValueError, match='leaves no timestep'):
         MODELS.build(
-            tiny_segmentor(type='LowNoiseMaskGradSegmentor', mask_grad_max_t=100))
+            tiny_segmentor(
+                type='LowNoiseMaskGradSegmentor', mask_grad_max_t=100))

@@ -104,8 +104,8 @@ def test_mask_gain_rows_per_noise_level(probe_run, tmp_path):
     ])
     tool = load_tool(TOOLS + 'mask_gain_by_t.py')
     new = tool.main([
-        probe_run, '--config', PROBE, '--out', out, '--num-images', '4',
-        '--t', '10', '500'
+        probe_run, '--config', PROBE, '--out', out, '--num-images', '4', '--t',
+        '10', '500'
     ])
     assert sorted(r['t'] for r in new) == [10, 500]
     assert {(r['metric'], r['method'], r['seed'], r['iterations'])
@@ -183,8 +183,8 @@ def test_curve_table_by_noise_level(tmp_path):
             value=v,
             iterations=it,
             weights='raw',
-            device='cpu') for t, v, it in ((10, 5.0, 250), (900, -2.0, 250),
-                                           (10, 9.0, 500))
+            device='cpu')
+        for t, v, it in ((10, 5.0, 250), (900, -2.0, 250), (10, 9.0, 500))
     ]
     (tmp_path / 'd.json').write_text(json.dumps(rows))
     spec = dict(
