@@ -16,15 +16,14 @@ table can pair the signal with the score it is meant to predict
         --out docs/data/results/synthetic_shapes.json
 """
 import argparse
-import glob
 import os.path as osp
-import re
 import sys
 from typing import Dict, List
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import REPO, update_results  # noqa: E402
+from record_results import (  # noqa: E402
+    REPO, build_model_and_train_data, recorded_checkpoints, update_results)
 
 METRIC = 'min_region_share'
 
@@ -46,59 +45,26 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _iteration(path: str) -> int:
-    return int(re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path)).group(1))
-
-
 def main(argv=None) -> List[Dict]:
     args = parse_args(argv)
-    import json
     if REPO not in sys.path:  # the study's package is imported from it
         sys.path.insert(0, REPO)
-
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
-    from mmseg.registry import DATASETS, MODELS
 
-    import mmfactdiff  # noqa: F401 (registers the modules)
     from projects.emergence_study.emergence_study import \
         mean_smallest_region_share
 
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    data_cfg = cfg.train_dataloader.dataset
-    dataset = DATASETS.build(data_cfg)
+    model, dataset = build_model_and_train_data(args.config)
     images = [
         dataset[i]['inputs']
         for i in range(min(args.num_images, len(dataset)))
     ]
-    model = MODELS.build(cfg.model)
-    with open(args.out) as f:
-        known = [r for r in json.load(f) if r['metric'] == 'fg_IoU']
     new = []
-    for work_dir in args.work_dirs:
-        run = osp.relpath(work_dir)  # as record_results.py names runs
-        base = [r for r in known if r.get('run') == run]
-        if not base:
-            raise ValueError(
-                f'{work_dir}: no fg_IoU rows of this run in {args.out}: '
-                'record the run first (record_results.py)')
-        ckpts = sorted(
-            glob.glob(osp.join(work_dir, 'iter_*.pth')), key=_iteration)
-        if not ckpts:
-            raise FileNotFoundError(f'{work_dir}: no iter_<n>.pth')
-        for ckpt in ckpts:
-            load_checkpoint(model, ckpt, map_location='cpu', strict=True)
-            share = mean_smallest_region_share(model, images)
-            row = dict(
-                base[0],
-                metric=METRIC,
-                value=round(100 * share, 1),
-                iterations=_iteration(ckpt))
-            row.pop('sec_per_iter', None)
-            new.append(row)
-            print(f'{run} {row["iterations"]}: {row["value"]:.1f}%')
+    for run, row, ckpt in recorded_checkpoints(args.work_dirs, args.out):
+        load_checkpoint(model, ckpt, map_location='cpu', strict=True)
+        share = mean_smallest_region_share(model, images)
+        new.append(dict(row, metric=METRIC, value=round(100 * share, 1)))
+        print(f'{run} {row["iterations"]}: {new[-1]["value"]:.1f}%')
     total = update_results(args.out, new)
     print(f'{len(new)} rows -> {args.out} ({total} rows)')
     return new

@@ -21,9 +21,7 @@ config, seed and device are copied from the run's ``fg_IoU`` rows in
         --out docs/data/results/synthetic_shapes.json
 """
 import argparse
-import glob
 import os.path as osp
-import re
 import sys
 from typing import Dict, List, Sequence
 
@@ -32,7 +30,8 @@ import torch.nn.functional as F
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import update_results  # noqa: E402
+from record_results import (  # noqa: E402
+    build_model_and_train_data, recorded_checkpoints, update_results)
 
 METRIC = 'mask_gain'
 DEFAULT_T = (10, 30, 100, 200, 300, 500, 700, 900)
@@ -98,58 +97,26 @@ def mask_gain(model,
     return out
 
 
-def _iteration(path: str) -> int:
-    return int(re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path)).group(1))
-
-
 def main(argv=None) -> List[Dict]:
     args = parse_args(argv)
-    import json
-
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
-    from mmseg.registry import DATASETS, MODELS
 
-    import mmfactdiff  # noqa: F401 (registers the modules)
-
-    cfg = Config.fromfile(args.config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    dataset = DATASETS.build(cfg.train_dataloader.dataset)
-    model = MODELS.build(cfg.model)
+    model, dataset = build_model_and_train_data(args.config)
     samples = [dataset[i] for i in range(min(args.num_images, len(dataset)))]
     x0 = model.data_preprocessor(
         dict(
             inputs=[s['inputs'] for s in samples],
             data_samples=[s['data_samples'] for s in samples]))['inputs']
-    with open(args.out) as f:
-        known = [r for r in json.load(f) if r['metric'] == 'fg_IoU']
     new = []
-    for work_dir in args.work_dirs:
-        run = osp.relpath(work_dir)  # as record_results.py names runs
-        base = [r for r in known if r.get('run') == run]
-        if not base:
-            raise ValueError(
-                f'{work_dir}: no fg_IoU rows of this run in {args.out}: '
-                'record the run first (record_results.py)')
-        ckpts = sorted(
-            glob.glob(osp.join(work_dir, 'iter_*.pth')), key=_iteration)
-        if not ckpts:
-            raise FileNotFoundError(f'{work_dir}: no iter_<n>.pth')
-        for ckpt in ckpts:
-            load_checkpoint(model, ckpt, map_location='cpu', strict=True)
-            gains = mask_gain(model, x0, args.t, args.noise_seed)
-            for t, gain in gains.items():
-                row = dict(
-                    base[0],
-                    metric=METRIC,
-                    t=t,
-                    value=round(gain, 2),
-                    iterations=_iteration(ckpt))
-                row.pop('sec_per_iter', None)
-                new.append(row)
-            print(f'{run} {_iteration(ckpt)}: ' +
-                  ' '.join(f't{t}={g:+.1f}%' for t, g in gains.items()))
+    for run, row, ckpt in recorded_checkpoints(args.work_dirs, args.out):
+        load_checkpoint(model, ckpt, map_location='cpu', strict=True)
+        gains = mask_gain(model, x0, args.t, args.noise_seed)
+        new += [
+            dict(row, metric=METRIC, t=t, value=round(gain, 2))
+            for t, gain in gains.items()
+        ]
+        print(f'{run} {row["iterations"]}: ' +
+              ' '.join(f't{t}={g:+.1f}%' for t, g in gains.items()))
     total = update_results(args.out, new)
     print(f'{len(new)} rows -> {args.out} ({total} rows)')
     return new

@@ -34,7 +34,7 @@ import os
 import os.path as osp
 import platform
 import re
-from typing import Dict, List, Optional
+from typing import Dict, Iterator, List, Optional, Tuple
 
 # metric keys of the runs -> row metric names
 METRICS = {
@@ -309,6 +309,56 @@ def _update(path: str, new_rows: List[Dict]) -> int:
          if r['seed'] is not None else -1, r['metric'], r['iterations']))
     dump_json_atomic(out, path)
     return len(out)
+
+
+def build_model_and_train_data(config: str):
+    """The model (untrained) and the training dataset of ``config``, for
+    tools that score checkpoints of its runs on training images."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmseg.registry import DATASETS, MODELS
+
+    import mmfactdiff  # noqa: F401 (registers the modules)
+    cfg = Config.fromfile(config)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return MODELS.build(cfg.model), DATASETS.build(
+        cfg.train_dataloader.dataset)
+
+
+def checkpoint_iteration(path: str) -> int:
+    """The iteration of an ``iter_<n>.pth`` checkpoint."""
+    return int(re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path)).group(1))
+
+
+def recorded_checkpoints(work_dirs: List[str],
+                         out: str) -> Iterator[Tuple[str, Dict, str]]:
+    """``(run, row, checkpoint)`` for every ``iter_<n>.pth`` of each work
+    directory, in iteration order.
+
+    ``row`` is a template for a new result row of that checkpoint: the
+    run's first ``fg_IoU`` row in ``out`` (method, config, seed, device,
+    ...) at the checkpoint's iteration, without ``sec_per_iter``; the
+    caller sets ``metric`` and ``value``. A run must be recorded first
+    (``record_results.py``), so that the new rows pair with its scores.
+    """
+    with open(out) as f:
+        known = [r for r in json.load(f) if r['metric'] == 'fg_IoU']
+    for work_dir in work_dirs:
+        run = osp.relpath(work_dir)  # as rows_of_run names runs
+        base = [r for r in known if r.get('run') == run]
+        if not base:
+            raise ValueError(
+                f'{work_dir}: no fg_IoU rows of this run in {out}: '
+                'record the run first (record_results.py)')
+        ckpts = sorted(
+            glob.glob(osp.join(work_dir, 'iter_*.pth')),
+            key=checkpoint_iteration)
+        if not ckpts:
+            raise FileNotFoundError(f'{work_dir}: no iter_<n>.pth')
+        for ckpt in ckpts:
+            row = dict(base[0], iterations=checkpoint_iteration(ckpt))
+            row.pop('sec_per_iter', None)
+            yield run, row, ckpt
 
 
 def main(argv=None) -> None:
