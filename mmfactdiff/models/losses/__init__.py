@@ -1,4 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .denoising_mse_loss import DenoisingMSELoss
+from .region_usage_floor_loss import RegionUsageFloorLoss
 
-__all__ = ['DenoisingMSELoss']
+__all__ = ['DenoisingMSELoss', 'RegionUsageFloorLoss']
