@@ -4,18 +4,16 @@ from typing import Dict, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import ConfigDict
-from mmengine.logging import MessageHub, print_log
 from mmseg.models.segmentors import EncoderDecoder
 from mmseg.models.segmentors.base import BaseSegmentor
 from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
-from mmfactdiff.utils import check_int
 from mmfactdiff.visualization import region_palette
-from ..utils import (NONFINITE_LOSS_MODES, UNetFeatures, check_finite_images,
+from ..utils import (LossGuard, UNetFeatures, check_finite_images,
                      check_state_dict_shapes, mask_and_fold, mask_statistics,
-                     nonfinite_terms, resize_masks)
+                     resize_masks)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 #: settings of the U-Net output half that the mask generator(s) and the
@@ -109,6 +107,10 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             'stop'.
         max_skipped_steps (int): Consecutive skipped steps after which a
             ``'skip'`` run stops. Defaults to 10.
+        loss_spike_ratio (float, optional): Also treat a finite loss term
+            above this multiple of the median of its last 100 values as a
+            fault (stop or skip as ``nonfinite_loss`` says). None checks
+            only for NaN and inf. Defaults to None.
         pretrained (str, optional): Unused; kept for the mmseg signature.
         init_cfg (dict, optional): Initialisation config.
     """
@@ -131,7 +133,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  with_cp: Optional[bool] = None,
                  channels_last: bool = False,
                  nonfinite_loss: str = 'stop',
-                 max_skipped_steps: int = 10) -> None:
+                 max_skipped_steps: int = 10,
+                 loss_spike_ratio: Optional[float] = None) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         trunk = dict(trunk or {})
@@ -173,13 +176,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         self.loss_regions = (
             MODELS.build(loss_regions) if loss_regions is not None else None)
         self.cond_label_key = cond_label_key
-        if nonfinite_loss not in NONFINITE_LOSS_MODES:
-            raise ValueError(f'nonfinite_loss must be one of '
-                             f'{NONFINITE_LOSS_MODES}, got {nonfinite_loss!r}')
-        self.nonfinite_loss = nonfinite_loss
-        self.max_skipped_steps = check_int(max_skipped_steps,
-                                           'max_skipped_steps', 1)
-        self._skipped_in_a_row = 0
+        self.loss_guard = LossGuard(nonfinite_loss, max_skipped_steps,
+                                    loss_spike_ratio)
         if train_cfg:
             raise ValueError(
                 f'FactorizedDiffusionSegmentor takes no train_cfg options, '
@@ -375,51 +373,28 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
     def train_step(self, data: Union[dict, tuple, list],
                    optim_wrapper) -> Dict[str, Tensor]:
         """mmengine's ``train_step``; with ``nonfinite_loss='skip'`` a
-        step whose loss is NaN or inf (refused by :meth:`parse_losses`
-        before the backward pass) is dropped instead of stopping the run."""
+        step whose loss :meth:`parse_losses` refused is dropped instead of
+        stopping the run (:class:`LossGuard`)."""
         try:
             log_vars = super().train_step(data, optim_wrapper)
         except FloatingPointError as e:
-            bad = getattr(e, 'nonfinite_terms', None)
-            if (bad is None or self.nonfinite_loss != 'skip'
-                    or self._skipped_in_a_row >= self.max_skipped_steps):
-                raise
-            self._skipped_in_a_row += 1
-            it = MessageHub.get_current_instance().get_info('iter')
-            print_log(
-                f'skipped the update of iteration '
-                f'{"?" if it is None else it + 1}: non-finite loss {bad} '
-                f'({self._skipped_in_a_row} in a row; the run stops after '
-                f'{self.max_skipped_steps})',
-                logger='current',
-                level=30)
-            return dict(
-                skipped_steps=torch.tensor(float(self._skipped_in_a_row)))
-        self._skipped_in_a_row = 0
+            return self.loss_guard.handle(e)
+        self.loss_guard.passed()
         return log_vars
 
     def parse_losses(self, losses: dict) -> Tuple[Tensor, dict]:
-        """mmengine's ``parse_losses``, refusing a non-finite loss term.
+        """mmengine's ``parse_losses``, refusing a NaN, infinite (or, with
+        ``loss_spike_ratio``, exploding) loss term.
 
         Raised before the backward pass and the optimizer step, so the
         weights, the optimizer state and every checkpoint on disk stay as
         they were after the last good iteration.
 
         Raises:
-            FloatingPointError: names the non-finite term(s), their values
+            FloatingPointError: names the faulty term(s), their values
                 and the iteration.
         """
-        bad = nonfinite_terms(losses)
-        if bad:
-            it = MessageHub.get_current_instance().get_info('iter')
-            where = f'at iteration {it + 1}' if it is not None else ''
-            error = FloatingPointError(
-                f'non-finite loss {where}: {bad}. Training stopped before '
-                'the update, so the last checkpoint is intact: resume from '
-                'it (--resume) with a lower learning rate or '
-                'optim_wrapper.clip_grad, or look for NaN/inf inputs')
-            error.nonfinite_terms = bad  # read by train_step's skip mode
-            raise error
+        self.loss_guard.check(losses)
         return super().parse_losses(losses)
 
     def predict_regions(self,

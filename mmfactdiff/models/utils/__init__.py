@@ -2,14 +2,15 @@
 from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, mask_and_fold,
                        mask_statistics, resize_masks, sample_masks)
 from .input_checks import check_finite_images
-from .nonfinite import NONFINITE_LOSS_MODES, nonfinite_terms
+from .loss_guard import NONFINITE_LOSS_MODES, LossGuard, nonfinite_terms
 from .norm import group_norm
 from .state_dict_checks import check_state_dict_shapes
 from .unet_features import UNetFeatures
 
 __all__ = [
     'MASK_RESIZE_MODES', 'MASK_SAMPLING_MODES', 'check_finite_images',
-    'check_state_dict_shapes', 'mask_and_fold', 'NONFINITE_LOSS_MODES',
+    'check_state_dict_shapes', 'LossGuard', 'mask_and_fold',
+    'NONFINITE_LOSS_MODES',
     'nonfinite_terms', 'mask_statistics', 'resize_masks', 'sample_masks',
     'group_norm', 'UNetFeatures'
 ]

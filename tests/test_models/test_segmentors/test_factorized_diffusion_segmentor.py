@@ -408,6 +408,40 @@ def test_skip_mode_drops_non_finite_steps_and_stops_after_the_limit():
         _model(max_skipped_steps=0)
 
 
+def test_exploding_loss_is_a_fault_when_asked():
+    """loss_spike_ratio: a finite term far above its running median is
+    refused before the update (stop) or dropped (skip); normal noise in
+    the loss is not."""
+    data = dict(inputs=[torch.rand(3, 16, 16) * 255], data_samples=_samples(1))
+    for mode in ('stop', 'skip'):
+        model = _model(nonfinite_loss=mode, loss_spike_ratio=10.)
+        optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.))
+        original = model.loss_denoise.forward
+        scale = iter([1., 1.5, 0.7] * 10 + [1000., 1.])
+
+        def spiky(pred, target, weight=None):
+            return original(pred, target, weight) * next(scale)
+
+        model.loss_denoise.forward = spiky
+        for _ in range(30):  # warm-up and ordinary variation pass
+            assert 'loss' in model.train_step(data, optim)
+        before = copy.deepcopy(model.state_dict())
+        if mode == 'stop':
+            with pytest.raises(FloatingPointError,
+                               match='exploding loss.*loss_denoise'):
+                model.train_step(data, optim)
+        else:
+            assert 'skipped_steps' in model.train_step(data, optim)
+            assert 'loss' in model.train_step(data, optim)
+        for k, v in model.state_dict().items():
+            assert torch.equal(v, before[k]), k
+    with pytest.raises(ValueError, match='loss_spike_ratio'):
+        _model(loss_spike_ratio=0.5)
+    # off by default: the same spike goes through
+    model = _model()
+    assert model.loss_guard.spike_ratio is None
+
+
 def test_config_errors_fail_at_build_time_naming_the_field():
     with pytest.raises(ValueError, match='num_classes'):
         MODELS.build(tiny_segmentor(num_regions=0))
