@@ -15,5 +15,8 @@ if ! .venv/bin/yapf --diff -r mmfactdiff tools projects tests configs \
         '.venv/bin/yapf -i -r mmfactdiff tools projects tests configs'
     exit 1
 fi
+# lint and import order (OpenMMLab's flake8 and isort settings, setup.cfg)
+.venv/bin/flake8 mmfactdiff tools projects tests configs
+.venv/bin/isort --check-only --diff mmfactdiff tools projects tests configs
 exec .venv/bin/python -m pytest tests -q -p no:cacheprovider \
     --timeout=900 "$@"

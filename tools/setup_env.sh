@@ -41,7 +41,8 @@ MMAGIC_PIN="mmagic==1.2.0"
 # Pure-Python test tools added after the stack was pinned: installed on top
 # of a cached environment when missing (seconds), without changing its key,
 # so that adding one does not rebuild every machine's 7 GB environment.
-TEST_PINS="hypothesis==6.112.0 attrs==26.1.0 sortedcontainers==2.4.0"
+TEST_PINS="hypothesis==6.112.0 attrs==26.1.0 sortedcontainers==2.4.0 \
+flake8==7.1.1 pyflakes==3.2.0 pycodestyle==2.12.1 mccabe==0.7.0 isort==5.13.2"
 
 KEY="$(printf '%s\n' "$("$PYTHON" -V 2>&1)" "$TORCH_PINS" "$MMCV_VERSION" \
     "$BUILD_PINS" "$STACK_PINS" "$MMAGIC_PIN" | sha1sum | cut -c1-12)"

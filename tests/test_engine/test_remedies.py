@@ -4,7 +4,6 @@ usage-balance loss fails loudly."""
 from types import SimpleNamespace
 
 import pytest
-import torch
 from mmengine.logging import MessageHub
 from mmseg.registry import MODELS
 

@@ -48,7 +48,7 @@ from mmfactdiff.utils import machine_info, sync_device, timeit
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 from benchmark_memory import bench_memory, memory_child  # noqa: E402
-from benchmark_models import (
+from benchmark_models import (  # noqa: E402
     build_on_device,
     looped_regions,  # noqa: E402
     train_step_fn)

@@ -10,9 +10,9 @@ config, seed and device from the run's ``fg_IoU`` rows in ``--out``, so a
 table can pair the signal with the score it is meant to predict
 (``make_tables.py``, table kind ``signal``).
 
+    CFG=configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py
     python projects/emergence_study/tools/collapse_signal.py \\
-        work_dirs/study/main-s3 work_dirs/study/main-s4 \\
-        --config configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py \\
+        work_dirs/study/main-s3 work_dirs/study/main-s4 --config $CFG \\
         --out docs/data/results/synthetic_shapes.json
 """
 import argparse

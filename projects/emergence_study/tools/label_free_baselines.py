@@ -32,7 +32,7 @@ import tempfile
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import (
+from record_results import (  # noqa: E402
     METRICS,
     REPO,
     _device_from_log,  # noqa: E402

@@ -15,9 +15,9 @@ regions there; negative: it favours one region (collapse). Method,
 config, seed and device are copied from the run's ``fg_IoU`` rows in
 ``--out``.
 
+    CFG=configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py
     python projects/emergence_study/tools/mask_gain_by_t.py \\
-        work_dirs/study/main-s3 \\
-        --config configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py \\
+        work_dirs/study/main-s3 --config $CFG \\
         --out docs/data/results/synthetic_shapes.json
 """
 import argparse

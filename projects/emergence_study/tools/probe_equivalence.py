@@ -18,8 +18,9 @@ in the probe; the comparison sets the plugin's to 1e-5 so that what is
 left is floating-point rounding (``--keep-eps`` compares as built: then
 the outputs differ by about 1e-4).
 
-    python projects/emergence_study/tools/probe_equivalence.py \\
-        projects/emergence_study/configs/factdiff_probe-unet-k2_1xb32-1k_simple-shapes-32x32.py \\
+    S=projects/emergence_study
+    python $S/tools/probe_equivalence.py \\
+        $S/configs/factdiff_probe-unet-k2_1xb32-1k_simple-shapes-32x32.py \\
         --probe /path/to/reference/factorized_probe.py
 """
 import argparse
