@@ -31,6 +31,7 @@ def pytest_configure(config):
 def _seed_and_scope():
     """Deterministic tests, and mmseg as the default registry scope."""
     from mmengine.registry import DefaultScope
+
     import mmfactdiff  # noqa: F401  (registers the modules)
     torch.manual_seed(0)
     if not DefaultScope.check_instance_created('mmfactdiff-tests'):

@@ -6,10 +6,9 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmseg.registry import DATASETS, MODELS
-
-from conftest import REPO_ROOT
 
 CONFIGS = sorted(
     p for p in glob.glob(

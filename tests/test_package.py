@@ -19,7 +19,8 @@ def test_version_and_guard_messages():
 
 
 def test_every_component_is_registered_in_mmseg_registries():
-    from mmseg.registry import (DATASETS, HOOKS, METRICS, MODELS, TASK_UTILS)
+    from mmseg.registry import DATASETS, HOOKS, METRICS, MODELS, TASK_UTILS
+
     from mmfactdiff.registry import DIFFUSION_SCHEDULERS
     assert DIFFUSION_SCHEDULERS is TASK_UTILS
     expected = {

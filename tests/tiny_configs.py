@@ -5,9 +5,8 @@ import json
 import os.path as osp
 import uuid
 
-from mmengine.config import Config
-
 from conftest import REPO_ROOT
+from mmengine.config import Config
 
 MAIN_CONFIG = osp.join(
     REPO_ROOT,

@@ -81,8 +81,9 @@ def init_factdiff_model(config: Union[str, Config],
     Returns:
         nn.Module: The model in eval mode.
     """
-    import mmfactdiff  # noqa: F401  (registers the modules)
     from mmseg.registry import MODELS
+
+    import mmfactdiff  # noqa: F401  (registers the modules)
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     init_default_scope(cfg.get('default_scope', 'mmseg'))
     model = MODELS.build(cfg.model)

@@ -23,8 +23,9 @@ SIZES = {'a.png': (20, 28), 'b.jpg': (40, 24), 'c.png': (32, 48)}
 def assets(tmp_path_factory):
     """A tiny version of the main config, a checkpoint of a model whose
     outputs depend on every input, and three small images."""
-    import mmfactdiff  # noqa: F401
     from mmseg.registry import MODELS
+
+    import mmfactdiff  # noqa: F401
     root = tmp_path_factory.mktemp('inference')
     cfg = Config.fromfile(MAIN_CONFIG)
     cfg.merge_from_dict(TINY_OPTIONS)

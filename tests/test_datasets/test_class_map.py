@@ -29,8 +29,9 @@ def test_shipped_map_is_packed_with_the_package():
     """setup.py ships the JSON files beside the module that reads them."""
     import os.path as osp
 
-    import mmfactdiff
     from conftest import REPO_ROOT
+
+    import mmfactdiff
     assert IMAGENET_TO_VOC.startswith(osp.dirname(mmfactdiff.__file__))
     with open(osp.join(REPO_ROOT, 'setup.py')) as f:
         assert 'datasets/class_maps/*.json' in f.read()

@@ -3,10 +3,9 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from conftest import REPO_ROOT
 from mmseg.registry import DATASETS
 from PIL import Image
-
-from conftest import REPO_ROOT
 
 SHARED = osp.normpath(
     osp.join(REPO_ROOT, '..', 'shared', 'data', 'weizmann_horse'))

@@ -1,10 +1,10 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import pytest
 import torch
+from conftest import load_tool
 from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 
-from conftest import load_tool
 from mmfactdiff.engine import AutocastOptimWrapper
 
 

@@ -15,8 +15,8 @@ import sys
 
 import pytest
 import torch
-
 from conftest import REPO_ROOT
+
 from mmfactdiff.engine.hooks import AtomicCheckpointHook
 from mmfactdiff.utils import load_checkpoint_file
 from tiny_configs import dump, scalar_records, tiny_config

@@ -4,9 +4,9 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import REPO_ROOT, load_tool
 from mmseg.registry import MODELS
 
-from conftest import REPO_ROOT, load_tool
 from mmfactdiff.utils import timeit
 from tiny_configs import dump, tiny_config
 from tiny_models import leave_zero_init, tiny_segmentor

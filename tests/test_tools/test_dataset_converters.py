@@ -6,11 +6,10 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from conftest import REPO_ROOT, load_tool
 from mmengine.config import Config
 from mmseg.registry import DATASETS
 from PIL import Image
-
-from conftest import REPO_ROOT, load_tool
 
 
 def _tool(name):

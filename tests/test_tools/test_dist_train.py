@@ -35,8 +35,8 @@ import sys
 import numpy as np
 import pytest
 import torch
-
 from conftest import REPO_ROOT
+
 from tiny_configs import dump, tiny_config
 
 pytestmark = pytest.mark.slow

@@ -5,9 +5,9 @@ import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
+from conftest import load_tool
 from mmseg.registry import MODELS
 
-from conftest import load_tool
 from tiny_configs import MAIN_CONFIG, TINY_OPTIONS
 from tiny_models import tiny_segmentor
 

@@ -2,9 +2,9 @@
 import json
 
 import pytest
+from conftest import load_tool
 
 from benchmark_fixtures import save_random_checkpoint
-from conftest import load_tool
 from tiny_configs import dump, tiny_config
 
 TOOL = 'tools/analysis_tools/noise_level_study.py'

@@ -4,10 +4,10 @@ import os.path as osp
 
 import numpy as np
 import pytest
+from conftest import REPO_ROOT, load_tool
 from mmengine.runner import Runner
 from PIL import Image
 
-from conftest import REPO_ROOT, load_tool
 from mmfactdiff.utils import load_checkpoint_file
 from tiny_configs import dump, tiny_config
 
@@ -137,6 +137,7 @@ def test_load_weights_picks_ema_and_raw_copies(trained):
     """EMAHook saves the EMA weights as state_dict and the raw ones as
     ema_state_dict: 'ema' and 'raw' must load the right ones."""
     import torch
+
     from mmfactdiff.apis import init_factdiff_model
     cfg, ckpt = trained
     data = load_checkpoint_file(ckpt, map_location='cpu')
@@ -152,6 +153,7 @@ def test_load_weights_picks_ema_and_raw_copies(trained):
 def test_strict_loading_refuses_a_checkpoint_of_another_model(
         trained, tmp_path):
     import torch
+
     from mmfactdiff.apis import init_factdiff_model
     cfg, ckpt = trained
     data = load_checkpoint_file(ckpt, map_location='cpu')

@@ -10,13 +10,13 @@ import mmcv
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT, load_tool
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
-from conftest import REPO_ROOT, load_tool
 from mmfactdiff.visualization import region_palette
 from tiny_configs import MAIN_CONFIG, TINY_OPTIONS
 from tiny_models import leave_zero_init
@@ -40,8 +40,9 @@ def demo():
 def assets(tmp_path_factory):
     """Tiny config + checkpoint, and a folder of three images (one in a
     sub-folder) plus a text file the demo must ignore."""
-    import mmfactdiff  # noqa: F401
     from mmseg.registry import MODELS
+
+    import mmfactdiff  # noqa: F401
     root = tmp_path_factory.mktemp('demo')
     cfg = Config.fromfile(MAIN_CONFIG)
     cfg.merge_from_dict(TINY_OPTIONS)

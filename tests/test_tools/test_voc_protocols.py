@@ -9,12 +9,12 @@ import subprocess
 import sys
 import uuid
 
+from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmengine.runner import Runner
 
 from benchmark_fixtures import (TINY_64, loader_options, make_voc,
                                 save_random_checkpoint)
-from conftest import REPO_ROOT
 
 VOC_CONFIG = osp.join(REPO_ROOT, 'configs', 'factdiff',
                       'factdiff_unet-k3_1xb64-50k_voc12-64x64.py')

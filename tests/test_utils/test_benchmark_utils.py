@@ -7,9 +7,8 @@ import pytest
 import torch
 
 import mmfactdiff.utils as utils
-from mmfactdiff.utils import (PeakRSSSampler, machine_info, rss_bytes,
-                              sync_device, timeit)
-from mmfactdiff.utils import benchmark_utils
+from mmfactdiff.utils import (PeakRSSSampler, benchmark_utils, machine_info,
+                              rss_bytes, sync_device, timeit)
 
 
 def test_exports():

@@ -47,14 +47,11 @@ import torch
 from mmfactdiff.utils import machine_info, sync_device, timeit
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
-from benchmark_memory import bench_memory, memory_child  # noqa: E402
-from benchmark_models import (  # noqa: E402
-    build_on_device,
-    looped_regions,  # noqa: E402
-    train_step_fn)
-from benchmark_report import (  # noqa: E402
-    check_markdown_target, evaluate_targets, render_markdown, write_markdown)
-from get_flops import ForwardPath, build_model, path_flops  # noqa: E402
+from benchmark_memory import bench_memory, memory_child
+from benchmark_models import build_on_device, looped_regions, train_step_fn
+from benchmark_report import (check_markdown_target, evaluate_targets,
+                              render_markdown, write_markdown)
+from get_flops import ForwardPath, build_model, path_flops
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 DEFAULT_CONFIGS = [

@@ -254,9 +254,10 @@ def build_model(config: str, cfg_options: Optional[dict] = None) -> nn.Module:
     Returns:
         nn.Module: The segmentor.
     """
-    import mmfactdiff  # noqa: F401  (registers the modules)
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+
+    import mmfactdiff  # noqa: F401  (registers the modules)
     init_default_scope('mmseg')
     cfg = Config.fromfile(config)
     if cfg_options:

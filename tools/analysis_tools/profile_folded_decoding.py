@@ -34,8 +34,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    import mmfactdiff  # noqa: F401  (registers the modules)
     from mmseg.registry import MODELS
+
+    import mmfactdiff  # noqa: F401  (registers the modules)
     torch.set_num_threads(args.threads)
     init_default_scope('mmseg')
     cfg = Config.fromfile(args.config)

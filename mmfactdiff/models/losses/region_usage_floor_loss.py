@@ -61,7 +61,9 @@ class RegionUsageFloorLoss(nn.Module):
         self.loss_weight = float(loss_weight)
         self._loss_name = loss_name
 
-    def forward(self, probs: Tensor, t: Tensor,
+    def forward(self,
+                probs: Tensor,
+                t: Tensor,
                 weight: Optional[Tensor] = None) -> Tensor:
         """The usage-floor penalty.
 

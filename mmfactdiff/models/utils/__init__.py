@@ -1,8 +1,8 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
-from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, mask_and_fold,
-                       mask_statistics, resize_masks, sample_masks)
 from .input_checks import check_finite_images
 from .loss_guard import NONFINITE_LOSS_MODES, LossGuard, nonfinite_terms
+from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, mask_and_fold,
+                       mask_statistics, resize_masks, sample_masks)
 from .norm import group_norm
 from .state_dict_checks import check_state_dict_shapes
 from .unet_features import UNetFeatures
@@ -10,7 +10,6 @@ from .unet_features import UNetFeatures
 __all__ = [
     'MASK_RESIZE_MODES', 'MASK_SAMPLING_MODES', 'check_finite_images',
     'check_state_dict_shapes', 'LossGuard', 'mask_and_fold',
-    'NONFINITE_LOSS_MODES',
-    'nonfinite_terms', 'mask_statistics', 'resize_masks', 'sample_masks',
-    'group_norm', 'UNetFeatures'
+    'NONFINITE_LOSS_MODES', 'nonfinite_terms', 'mask_statistics',
+    'resize_masks', 'sample_masks', 'group_norm', 'UNetFeatures'
 ]

@@ -9,9 +9,9 @@ from mmengine.hooks import Hook
 from mmengine.logging import print_log
 from torch import Tensor
 
+from mmfactdiff.engine.hooks.hook_utils import unwrap_model
 from mmfactdiff.registry import HOOKS
 from mmfactdiff.utils import check_int
-from mmfactdiff.engine.hooks.hook_utils import unwrap_model
 
 
 def smallest_region_share(probs: Tensor) -> Tensor:

@@ -3,10 +3,10 @@ import math
 
 import torch
 import torch.nn.functional as F
-from mmfactdiff.registry import MODELS
 from mmseg.utils import OptConfigType
 from torch import Tensor
 
+from mmfactdiff.registry import MODELS
 from .kmeans import per_image_kmeans
 from .label_free_segmentor import LabelFreeSegmentor
 

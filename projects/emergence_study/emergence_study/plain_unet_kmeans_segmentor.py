@@ -2,11 +2,11 @@
 from typing import Sequence
 
 import torch.nn.functional as F
+from torch import Tensor
+
 from mmfactdiff.models import FactorizedDiffusionSegmentor
 from mmfactdiff.models.utils import UNetFeatures, resize_masks
 from mmfactdiff.registry import MODELS
-from torch import Tensor
-
 from .kmeans import per_image_kmeans
 
 

@@ -1,9 +1,9 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import torch
-from mmfactdiff.registry import MODELS
 from mmseg.utils import OptConfigType
 from torch import Tensor
 
+from mmfactdiff.registry import MODELS
 from .label_free_segmentor import LabelFreeSegmentor
 
 PRIOR_SHAPES = ('all', 'centred_ellipse')

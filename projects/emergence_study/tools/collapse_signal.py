@@ -22,8 +22,8 @@ from typing import Dict, List
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import (  # noqa: E402
-    REPO, build_model_and_train_data, recorded_checkpoints, update_results)
+from record_results import (REPO, build_model_and_train_data,
+                            recorded_checkpoints, update_results)
 
 METRIC = 'min_region_share'
 

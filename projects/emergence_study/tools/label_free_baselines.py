@@ -32,11 +32,7 @@ import tempfile
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import (  # noqa: E402
-    METRICS,
-    REPO,
-    _device_from_log,  # noqa: E402
-    update_results)
+from record_results import METRICS, REPO, _device_from_log, update_results
 
 BASELINES = {
     'all-foreground': dict(type='PriorMaskSegmentor', shape='all'),
@@ -101,9 +97,9 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     if REPO not in sys.path:
         sys.path.insert(0, REPO)
-    import mmfactdiff  # noqa: F401
     from mmengine.runner import Runner
 
+    import mmfactdiff  # noqa: F401
     import projects.emergence_study.emergence_study  # noqa: F401
 
     config = osp.relpath(osp.abspath(args.config), REPO)

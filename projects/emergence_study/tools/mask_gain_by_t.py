@@ -30,8 +30,8 @@ import torch.nn.functional as F
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import (  # noqa: E402
-    build_model_and_train_data, recorded_checkpoints, update_results)
+from record_results import (build_model_and_train_data, recorded_checkpoints,
+                            update_results)
 
 METRIC = 'mask_gain'
 DEFAULT_T = (10, 30, 100, 200, 300, 500, 700, 900)

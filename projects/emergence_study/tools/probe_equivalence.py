@@ -135,10 +135,11 @@ def copy_weights(probe: torch.nn.Module, model: torch.nn.Module) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    import mmfactdiff  # noqa: F401
     from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmseg.registry import MODELS
+
+    import mmfactdiff  # noqa: F401
 
     init_default_scope('mmseg')
     probe = load_probe(args.probe)

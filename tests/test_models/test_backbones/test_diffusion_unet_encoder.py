@@ -56,8 +56,8 @@ def test_stock_mmseg_head_on_encoder_in_encoder_decoder():
                 channels=8,
                 num_convs=1,
                 num_classes=2)))
-    from mmseg.structures import SegDataSample
     from mmengine.structures import PixelData
+    from mmseg.structures import SegDataSample
     sample = SegDataSample(
         gt_sem_seg=PixelData(data=torch.randint(0, 2, (1, 8, 8))),
         metainfo=dict(img_shape=(8, 8), ori_shape=(8, 8), pad_shape=(8, 8)))

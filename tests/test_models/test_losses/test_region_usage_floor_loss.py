@@ -25,8 +25,7 @@ def test_zero_while_every_region_is_above_the_floor():
 def test_log_hinge_on_low_noise_images_only():
     loss = MODELS.build(
         dict(
-            type='RegionUsageFloorLoss', floor=0.1, max_t=100,
-            loss_weight=2.))
+            type='RegionUsageFloorLoss', floor=0.1, max_t=100, loss_weight=2.))
     share = 1e-3
     probs = _probs([share, share]).requires_grad_()
     # the second image is heavily noised: it does not count
@@ -67,7 +66,9 @@ def test_segmentor_adds_the_term_to_its_losses():
     model = MODELS.build(
         tiny_segmentor(
             loss_regions=dict(
-                type='RegionUsageFloorLoss', floor=0.3, max_t=1000,
+                type='RegionUsageFloorLoss',
+                floor=0.3,
+                max_t=1000,
                 loss_weight=1.)))
     losses = model.loss(torch.randn(2, 3, 16, 16), None)
     assert 'loss_usage_floor' in losses

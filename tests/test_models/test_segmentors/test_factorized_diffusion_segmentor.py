@@ -427,8 +427,8 @@ def test_exploding_loss_is_a_fault_when_asked():
             assert 'loss' in model.train_step(data, optim)
         before = copy.deepcopy(model.state_dict())
         if mode == 'stop':
-            with pytest.raises(FloatingPointError,
-                               match='exploding loss.*loss_denoise'):
+            with pytest.raises(
+                    FloatingPointError, match='exploding loss.*loss_denoise'):
                 model.train_step(data, optim)
         else:
             assert 'skipped_steps' in model.train_step(data, optim)

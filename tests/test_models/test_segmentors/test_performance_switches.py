@@ -7,12 +7,12 @@ import os.path as osp
 
 import pytest
 import torch
+from conftest import load_tool
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import load_tool
 from tiny_configs import tiny_config
 from tiny_models import leave_zero_init, tiny_segmentor
 

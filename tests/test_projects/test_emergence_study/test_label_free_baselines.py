@@ -8,9 +8,9 @@ import os.path as osp
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT, load_tool
 from PIL import Image
 
-from conftest import REPO_ROOT, load_tool
 from projects.emergence_study.emergence_study import ColourKMeansSegmentor
 
 TOOL = 'projects/emergence_study/tools/label_free_baselines.py'

@@ -3,12 +3,12 @@
 import numpy as np
 import pytest
 import torch
+from conftest import REPO_ROOT
 from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
-from conftest import REPO_ROOT
 from projects.emergence_study.emergence_study import (ColourKMeansSegmentor,
                                                       PlainUNetKMeansSegmentor,
                                                       PriorMaskSegmentor,

@@ -8,8 +8,8 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-
 from conftest import load_tool
+
 from mmfactdiff.models.schedulers import DDPMNoiseScheduler
 from tiny_configs import tiny_config
 

@@ -6,11 +6,10 @@ import os.path as osp
 import uuid
 
 import pytest
+from conftest import REPO_ROOT, load_tool
 from mmengine.config import Config
 from mmengine.runner import Runner
 from mmseg.registry import MODELS
-
-from conftest import REPO_ROOT, load_tool
 
 PROBE = osp.join(
     REPO_ROOT, 'projects/emergence_study/configs/'
