@@ -5,6 +5,7 @@ import pytest
 import torch
 from mmseg.registry import MODELS
 
+import projects.emergence_study.emergence_study  # noqa: F401
 from tiny_models import tiny_segmentor
 
 

@@ -27,7 +27,8 @@ class RegionUsageFloorLoss(nn.Module):
     until Gumbel sampling explores it again. It is restricted to low noise
     because a healthy model uses one region on heavily noised images
     (nothing there to split), and the read-out is at low noise. Not in the
-    paper; see docs/emergence.md for what it measured.
+    paper, and it did not stop collapse (docs/emergence.md, section 5):
+    kept in the study project to reproduce its rows.
 
     Args:
         floor (float): Smallest mean probability a region may have on an
