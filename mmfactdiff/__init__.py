@@ -41,6 +41,6 @@ from .utils.safe_loading import register_safe_local_loader  # noqa: E402
 # local checkpoint files load through the package's safe loader
 register_safe_local_loader()
 
-from . import apis, datasets, engine, evaluation, models, visualization  # noqa: E402,F401,E501,I001 isort: skip
+from . import apis, datasets, engine, evaluation, models, visualization  # noqa: E402,F401,E501  # isort: skip
 
 __all__ = ['__version__', 'version_info', 'digit_version']

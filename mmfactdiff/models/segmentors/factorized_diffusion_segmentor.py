@@ -79,8 +79,8 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             loss module. Defaults to ``dict(type='DenoisingMSELoss')``.
         loss_regions (dict, optional): Config of a registered loss on the
             region probabilities (B, K, H, W) and the timesteps (B, ), added
-            to the denoising loss (e.g. ``RegionUsageFloorLoss``). Not in
-            the paper. Defaults to None.
+            to the denoising loss (e.g. the emergence study's
+            ``RegionUsageFloorLoss``). Not in the paper. Defaults to None.
         train_cfg (dict, optional): Unused (kept for the mmseg signature);
             must be empty: training options are constructor arguments.
         test_cfg (dict, optional): ``t`` (noise level of the segmentation

@@ -1,4 +1,5 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
+import statistics
 from collections import deque
 from typing import Deque, Dict, Optional
 
@@ -69,15 +70,14 @@ class LossGuard:
         self.skipped_in_a_row = 0
         self._history: Dict[str, Deque[float]] = {}
 
-    def _spikes(self, losses: Dict[str, torch.Tensor]) -> Dict[str, float]:
+    def _spikes(self, values: Dict[str, float]) -> Dict[str, float]:
         bad = {}
-        for k, v in losses.items():
+        for k, value in values.items():
             seen = self._history.get(k)
-            if ('loss' not in k or seen is None
-                    or len(seen) < self.spike_warmup):
+            if seen is None or len(seen) < self.spike_warmup:
                 continue
-            value = float(v.detach().float().mean())
-            median = float(torch.tensor(list(seen)).median())
+            # the lower middle value for an even count, as torch.median
+            median = statistics.median_low(seen)
             if median > 0 and value > self.spike_ratio * median:
                 bad[k] = value
         return bad
@@ -87,8 +87,13 @@ class LossGuard:
         the faulty terms and the iteration; otherwise record the values."""
         bad = nonfinite_terms(losses)
         kind = 'non-finite loss'
+        values = {}
         if not bad and self.spike_ratio is not None:
-            bad = self._spikes(losses)
+            values = {
+                k: float(v.detach().float().mean())
+                for k, v in losses.items() if 'loss' in k
+            }
+            bad = self._spikes(values)
             kind = (f'exploding loss (> {self.spike_ratio:g} x the median '
                     f'of its last {self.spike_window} values)')
         if bad:
@@ -101,12 +106,9 @@ class LossGuard:
                 'optim_wrapper.clip_grad, or look for NaN/inf inputs')
             error.faulty_terms = bad  # read by handle()
             raise error
-        if self.spike_ratio is not None:
-            for k, v in losses.items():
-                if 'loss' in k:
-                    self._history.setdefault(
-                        k, deque(maxlen=self.spike_window)).append(
-                            float(v.detach().float().mean()))
+        for k, value in values.items():
+            self._history.setdefault(
+                k, deque(maxlen=self.spike_window)).append(value)
 
     def handle(self, error: FloatingPointError) -> Dict[str, torch.Tensor]:
         """Skip mode: the log variables of a dropped step. Re-raises in
