@@ -2,7 +2,8 @@
 """Modules of the emergence study: the label-free baselines that the
 factorized model is measured against, as mmseg segmentors, and the
 collapse remedies that measured no better than training without them
-(the collapse guard, low-noise mask gradients, the region usage floor),
+(the collapse guard, low-noise mask gradients, the region usage floor,
+restarting the mask generator's output),
 kept to reproduce their rows."""
 from .collapse_guard_hook import (CollapseGuardHook,
                                   mean_smallest_region_share,
@@ -13,11 +14,12 @@ from .label_free_segmentor import LabelFreeSegmentor
 from .low_noise_mask_grad_segmentor import LowNoiseMaskGradSegmentor
 from .plain_unet_kmeans_segmentor import PlainUNetKMeansSegmentor
 from .prior_mask_segmentor import PriorMaskSegmentor
+from .region_restart_hook import RegionRestartHook
 from .region_usage_floor_loss import RegionUsageFloorLoss
 
 __all__ = [
     'CollapseGuardHook', 'ColourKMeansSegmentor', 'LabelFreeSegmentor',
     'LowNoiseMaskGradSegmentor', 'PlainUNetKMeansSegmentor',
-    'PriorMaskSegmentor', 'RegionUsageFloorLoss', 'mean_smallest_region_share',
-    'per_image_kmeans', 'smallest_region_share'
+    'PriorMaskSegmentor', 'RegionRestartHook', 'RegionUsageFloorLoss',
+    'mean_smallest_region_share', 'per_image_kmeans', 'smallest_region_share'
 ]
