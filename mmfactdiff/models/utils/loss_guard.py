@@ -1,7 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import statistics
-from collections import deque
-from typing import Deque, Dict, Optional
+from typing import Dict, List, Optional
 
 import torch
 from mmengine.logging import MessageHub, print_log
@@ -9,6 +8,8 @@ from mmengine.logging import MessageHub, print_log
 from mmfactdiff.utils import check_int
 
 NONFINITE_LOSS_MODES = ('stop', 'skip')
+#: Runtime-info key of the accepted loss values in mmengine's message hub.
+HISTORY_KEY = 'loss_guard/history'
 
 
 def nonfinite_terms(losses: Dict[str, torch.Tensor]) -> Dict[str, float]:
@@ -28,9 +29,12 @@ class LossGuard:
     A fault is a loss term (a key with ``'loss'``) that is NaN or inf, or,
     with ``spike_ratio``, a finite term larger than ``spike_ratio`` times
     the median of its last ``spike_window`` accepted values (checked once
-    ``spike_warmup`` values were accepted; the history lives in memory and
-    restarts with a resumed run). The segmentor calls :meth:`check` from
-    ``parse_losses`` and :meth:`handle` from ``train_step``.
+    ``spike_warmup`` values were accepted). The history is runtime info of
+    mmengine's current message hub (``'loss_guard/history'``), which the
+    runner saves in every checkpoint and restores with ``--resume``, so a
+    resumed run checks its first step against the same median. The
+    segmentor calls :meth:`check` from ``parse_losses`` and :meth:`handle`
+    from ``train_step``.
 
     Args:
         mode (str): ``'stop'`` re-raises the fault (the weights and the
@@ -68,12 +72,17 @@ class LossGuard:
         self.spike_window = check_int(spike_window, 'spike_window', 1)
         self.spike_warmup = check_int(spike_warmup, 'spike_warmup', 1)
         self.skipped_in_a_row = 0
-        self._history: Dict[str, Deque[float]] = {}
 
-    def _spikes(self, values: Dict[str, float]) -> Dict[str, float]:
+    @staticmethod
+    def history() -> Dict[str, List[float]]:
+        """The accepted values of every checked term, oldest first."""
+        return MessageHub.get_current_instance().get_info(HISTORY_KEY) or {}
+
+    def _spikes(self, values: Dict[str, float],
+                history: Dict[str, List[float]]) -> Dict[str, float]:
         bad = {}
         for k, value in values.items():
-            seen = self._history.get(k)
+            seen = history.get(k)
             if seen is None or len(seen) < self.spike_warmup:
                 continue
             # the lower middle value for an even count, as torch.median
@@ -87,13 +96,14 @@ class LossGuard:
         the faulty terms and the iteration; otherwise record the values."""
         bad = nonfinite_terms(losses)
         kind = 'non-finite loss'
-        values = {}
+        values, history = {}, {}
         if not bad and self.spike_ratio is not None:
             values = {
                 k: float(v.detach().float().mean())
                 for k, v in losses.items() if 'loss' in k
             }
-            bad = self._spikes(values)
+            history = self.history()
+            bad = self._spikes(values, history)
             kind = (f'exploding loss (> {self.spike_ratio:g} x the median '
                     f'of its last {self.spike_window} values)')
         if bad:
@@ -106,9 +116,12 @@ class LossGuard:
                 'optim_wrapper.clip_grad, or look for NaN/inf inputs')
             error.faulty_terms = bad  # read by handle()
             raise error
-        for k, value in values.items():
-            self._history.setdefault(
-                k, deque(maxlen=self.spike_window)).append(value)
+        if values:
+            history = dict(history)
+            for k, value in values.items():
+                history[k] = (list(history.get(k, [])) +
+                              [value])[-self.spike_window:]
+            MessageHub.get_current_instance().update_info(HISTORY_KEY, history)
 
     def handle(self, error: FloatingPointError) -> Dict[str, torch.Tensor]:
         """Skip mode: the log variables of a dropped step. Re-raises in

@@ -1,13 +1,16 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import copy
+import uuid
 
 import pytest
 import torch
+from mmengine.logging import MessageHub
 from mmengine.optim import OptimWrapper
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mmfactdiff.models.utils import LossGuard
 from tiny_models import leave_zero_init, tiny_segmentor
 
 
@@ -414,6 +417,8 @@ def test_exploding_loss_is_a_fault_when_asked():
     the loss is not."""
     data = dict(inputs=[torch.rand(3, 16, 16) * 255], data_samples=_samples(1))
     for mode in ('stop', 'skip'):
+        # a run's own message hub holds the history (as under a Runner)
+        MessageHub.get_instance(f'spike-{mode}-{uuid.uuid4().hex[:6]}')
         model = _model(nonfinite_loss=mode, loss_spike_ratio=10.)
         optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.))
         original = model.loss_denoise.forward
@@ -435,8 +440,22 @@ def test_exploding_loss_is_a_fault_when_asked():
             assert 'loss' in model.train_step(data, optim)
         for k, v in model.state_dict().items():
             assert torch.equal(v, before[k]), k
+        if mode == 'stop':
+            hub_state = MessageHub.get_current_instance().state_dict()
     with pytest.raises(ValueError, match='loss_spike_ratio'):
         _model(loss_spike_ratio=0.5)
+    # --resume: the runner restores its message hub from the checkpoint,
+    # and with it the history: the first step is checked at once
+    MessageHub.get_instance(
+        f'spike-resumed-{uuid.uuid4().hex[:6]}').load_state_dict(hub_state)
+    assert len(LossGuard.history()['loss_denoise']) == 30
+    model = _model(loss_spike_ratio=10.)
+    optim = OptimWrapper(torch.optim.SGD(model.parameters(), lr=0.))
+    original = model.loss_denoise.forward
+    model.loss_denoise.forward = (
+        lambda pred, target, weight=None: original(pred, target) * 1000.)
+    with pytest.raises(FloatingPointError, match='exploding loss'):
+        model.train_step(data, optim)
     # off by default: the same spike goes through
     model = _model()
     assert model.loss_guard.spike_ratio is None
