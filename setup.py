@@ -3,8 +3,11 @@
 
 ``pip install -e .`` for development. Like the OpenMMLab packages, the
 wheel/sdist also carries ``configs/`` and ``tools/`` under
-``mmfactdiff/.mim`` so that ``mim train mmfactdiff <config>`` and
-``_base_ = 'mmfactdiff::...'`` work from an installed package.
+``mmfactdiff/.mim``, the layout openmim looks in for ``mim train
+mmfactdiff <config>`` (openmim is not part of the tested environment, so
+that command is not tested here). Config bases of the form
+``'mmfactdiff::...'`` do NOT resolve: mmengine only knows its own list of
+OpenMMLab packages (``MODULE2PACKAGE``); inherit by path instead.
 The pinned, tested environment is made by ``tools/setup_env.sh``.
 """
 import os
@@ -50,7 +53,7 @@ def add_mim_extension() -> None:
         return
     mim_path = osp.join(HERE, 'mmfactdiff', '.mim')
     os.makedirs(mim_path, exist_ok=True)
-    # model-index.yml lets mmengine resolve `mmfactdiff::<config>` bases
+    # model-index.yml: the metafile index openmim reads (`mim search`)
     for name, src_rel in (('configs', 'configs'), ('tools', 'tools'),
                           ('model-index.yml', 'configs/model-index.yml')):
         src = osp.join(HERE, src_rel)
