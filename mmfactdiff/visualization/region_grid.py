@@ -20,6 +20,34 @@ def region_palette(num_regions: int) -> np.ndarray:
     return np.concatenate([base, extra])
 
 
+def region_meta(num_regions: int,
+                names: Optional[Sequence[str]] = None,
+                palette: Optional[Sequence[Sequence[int]]] = None) -> dict:
+    """``classes`` and ``palette`` of K unsupervised regions, as mmseg's
+    visualisers read them from ``dataset_meta``.
+
+    Args:
+        num_regions (int): K.
+        names (Sequence[str], optional): K names; ``'region k'`` if None.
+        palette (Sequence, optional): K RGB triples; :func:`region_palette`
+            if None.
+
+    Raises:
+        ValueError: when ``names`` or ``palette`` does not have K entries.
+    """
+    k = int(num_regions)
+    names = (
+        tuple(names) if names is not None else tuple(f'region {i}'
+                                                     for i in range(k)))
+    palette = ([list(map(int, c)) for c in palette]
+               if palette is not None else region_palette(k).tolist())
+    if len(names) != k or len(palette) != k:
+        raise ValueError(
+            f'region_names / region_palette need {k} entries (one per '
+            f'region), got {len(names)} / {len(palette)}')
+    return dict(classes=names, palette=palette)
+
+
 def to_uint8_images(images: Tensor) -> np.ndarray:
     """Model-space images (N, C, H, W) in [-1, 1] to uint8 (N, H, W, C)."""
     x = ((images.detach().float().clamp(-1, 1) + 1) * 127.5).round()
@@ -78,6 +106,6 @@ def masks_to_ids(masks: Tensor) -> np.ndarray:
 
 
 __all__ = [
-    'region_palette', 'to_uint8_images', 'colorize', 'make_grid',
-    'masks_to_ids'
+    'region_meta', 'region_palette', 'to_uint8_images', 'colorize',
+    'make_grid', 'masks_to_ids'
 ]

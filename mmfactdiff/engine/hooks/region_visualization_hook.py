@@ -9,7 +9,7 @@ from mmseg.engine.hooks import SegVisualizationHook
 from mmseg.structures import SegDataSample
 
 from mmfactdiff.registry import HOOKS
-from mmfactdiff.visualization import region_palette
+from mmfactdiff.visualization import region_meta
 
 
 @HOOKS.register_module()
@@ -46,9 +46,7 @@ class RegionVisualizationHook(SegVisualizationHook):
              for o in outputs if 'seg_logits' in o] + [2])
         classes = (self._visualizer.dataset_meta or {}).get('classes', ())
         num = max(num, len(classes))
-        self._visualizer.set_dataset_meta(
-            classes=[f'region {k}' for k in range(num)],
-            palette=region_palette(num).tolist())
+        self._visualizer.set_dataset_meta(**region_meta(num))
         for i, output in enumerate(outputs):
             img_path = output.img_path
             img: Optional[np.ndarray] = None

@@ -10,17 +10,13 @@ from mmseg.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from torch import Tensor
 
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS, MODELS
-from mmfactdiff.visualization import region_palette
+from mmfactdiff.visualization import region_meta
 from ..utils import (LossGuard, UNetFeatures, check_finite_images,
-                     check_state_dict_shapes, mask_and_fold, mask_statistics,
-                     resize_masks)
+                     check_state_dict_shapes, check_trunk, fill_part_config,
+                     labels_from_metas, mask_and_fold, mask_statistics,
+                     resize_masks, run_reverse_process)
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
-#: settings of the U-Net output half that the mask generator(s) and the
-#: decoder share, stated once in ``trunk``
-TRUNK_KEYS = ('channels', 'channel_mults', 'attention_strides', 'num_heads',
-              'num_head_channels', 'use_scale_shift_norm', 'conv_resample',
-              'num_groups', 'emb_act', 'zero_init_residual', 'block_width')
 
 
 @MODELS.register_module()
@@ -137,11 +133,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  loss_spike_ratio: Optional[float] = None) -> None:
         BaseSegmentor.__init__(
             self, data_preprocessor=data_preprocessor, init_cfg=init_cfg)
-        trunk = dict(trunk or {})
-        unknown = sorted(set(trunk) - set(TRUNK_KEYS))
-        if unknown:
-            raise ValueError(f'trunk: unknown keys {unknown}; allowed: '
-                             f'{list(TRUNK_KEYS)}')
+        trunk = check_trunk(trunk)
         if with_cp is not None:
             backbone, decode_head, decoder = (
                 dict(cfg, with_cp=with_cp)
@@ -149,19 +141,21 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             if sub_mask_head is not None:
                 sub_mask_head = dict(sub_mask_head, with_cp=with_cp)
         self.backbone = MODELS.build(backbone)
-        self._init_decode_head(self._fill(decode_head, trunk))
+        self._init_decode_head(
+            fill_part_config(decode_head, trunk, self.backbone))
         if self.decode_head.num_classes < 1:
             raise ValueError('decode_head.num_classes (K, the number of '
                              'regions) must be >= 1, got '
                              f'{self.decode_head.num_classes}')
         self.sub_mask_head = None
         if sub_mask_head is not None:
-            self.sub_mask_head = MODELS.build(self._fill(sub_mask_head, trunk))
+            self.sub_mask_head = MODELS.build(
+                fill_part_config(sub_mask_head, trunk, self.backbone))
             # predict() and the decoder see the K1 * K2 leaves
             self.num_classes = self.out_channels = (
                 self.decode_head.out_channels *
                 self.sub_mask_head.out_channels)
-        decoder = self._fill(decoder, trunk)
+        decoder = fill_part_config(decoder, trunk, self.backbone)
         if decoder.get('num_regions', None) is None:
             decoder['num_regions'] = self.out_channels
         self.decoder = MODELS.build(decoder)
@@ -195,25 +189,6 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
             # loading preserve the format
             self.to(memory_format=torch.channels_last)
 
-    def _fill(self, cfg: ConfigType, trunk: dict) -> ConfigDict:
-        """Fill a head/decoder config with the trunk settings and its input
-        description from the backbone."""
-        cfg = ConfigDict(copy.deepcopy(cfg))
-        both = sorted(set(trunk) & set(cfg))
-        if both:
-            raise ValueError(
-                f'{both} set both in trunk and in the {cfg.get("type")} '
-                'config: state each trunk setting once (in trunk, or in '
-                'every part)')
-        cfg.update(copy.deepcopy(trunk))
-        for key, attr in (('in_channels', 'out_channels'), ('in_strides',
-                                                            'out_strides'),
-                          ('emb_channels', 'embedding_channels')):
-            if cfg.get(key, None) is None and hasattr(self.backbone, attr):
-                value = getattr(self.backbone, attr)
-                cfg[key] = list(value) if isinstance(value, list) else value
-        return cfg
-
     # -- region names for mmseg's inference APIs ----------------------------
     @property
     def dataset_meta(self) -> dict:
@@ -226,19 +201,9 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         (K names) is set; ``test_cfg.region_palette`` (K RGB triples)
         overrides the default colours (:func:`region_palette`).
         """
-        k = int(self.out_channels)
-        names = self.test_cfg.get('region_names', None)
-        names = (
-            tuple(names) if names is not None else tuple(f'region {i}'
-                                                         for i in range(k)))
-        palette = self.test_cfg.get('region_palette', None)
-        palette = ([list(map(int, c)) for c in palette]
-                   if palette is not None else region_palette(k).tolist())
-        if len(names) != k or len(palette) != k:
-            raise ValueError(
-                f'test_cfg.region_names / region_palette need {k} entries '
-                f'(one per region), got {len(names)} / {len(palette)}')
-        return dict(classes=names, palette=palette)
+        return region_meta(self.out_channels,
+                           self.test_cfg.get('region_names', None),
+                           self.test_cfg.get('region_palette', None))
 
     @dataset_meta.setter
     def dataset_meta(self, meta: Optional[dict]) -> None:
@@ -254,21 +219,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
     def _cond_labels(self, metas: Optional[Sequence],
                      device: torch.device) -> Optional[Tensor]:
         """Class labels from sample metainfo (class-conditional models)."""
-        if self.cond_label_key is None:
-            return None
-        if not metas:
-            raise ValueError('a class-conditional model needs data samples '
-                             f'carrying {self.cond_label_key!r}')
-        labels = []
-        for meta in metas:
-            meta = meta.metainfo if hasattr(meta, 'metainfo') else meta
-            if self.cond_label_key not in meta:
-                raise KeyError(
-                    f'sample {meta.get("img_path", "?")} has no '
-                    f'{self.cond_label_key!r} in its metainfo (needed by the '
-                    'class-conditional model)')
-            labels.append(int(meta[self.cond_label_key]))
-        return torch.tensor(labels, device=device)
+        return labels_from_metas(metas, self.cond_label_key, device)
 
     def extract_feat(self,
                      inputs: Tensor,
@@ -535,13 +486,5 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         gen_device = generator.device if generator is not None else 'cpu'
         x = torch.randn(
             shape, generator=generator, device=gen_device).to(device)
-        steps = scheduler.timesteps
-        if progress:
-            from mmengine.utils import track_iter_progress
-            steps = track_iter_progress(list(steps))
-        masks = None
-        for t in steps:
-            t_batch = torch.full((num_samples, ), int(t), device=device)
-            eps, masks = self.denoise(x, t_batch, labels)
-            x = scheduler.step(eps, t, x, generator=generator)['prev_sample']
-        return dict(images=x, masks=masks)
+        return run_reverse_process(self.denoise, scheduler, x, labels,
+                                   generator, progress)
