@@ -33,10 +33,12 @@ class RegionRestartHook(Hook):
     only, no labels) of the pixel share of each image's smallest region
     under the one-pass read-out (``train/restart/min_share`` in the message
     hub). The hook arms at the first check at or above ``min_share``
-    (runs start collapsed, before regions emerge) and restarts after
-    ``patience`` consecutive checks below it; after a restart it waits for
-    a healthy check again before the next one. Its counters are saved in
-    checkpoints, so ``--resume`` continues exactly. The check restores
+    (runs start collapsed, before regions emerge), or, with ``arm_after``,
+    at the first check more than ``arm_after`` iterations after the start
+    of training or after the last restart (runs that collapse before their
+    regions ever split the images); armed, it restarts after ``patience``
+    consecutive checks below ``min_share``, and disarms. Its counters are
+    saved in checkpoints, so ``--resume`` continues exactly. The check restores
     every global random state, so a run that never restarts is the same
     run as without the hook. Not in the paper.
 
@@ -50,6 +52,9 @@ class RegionRestartHook(Hook):
             first ones of the training dataset). Defaults to 64.
         max_restarts (int): Restarts after which the hook only warns.
             Defaults to 10.
+        arm_after (int, optional): Also arm once this many iterations have
+            passed since the start or the last restart without a healthy
+            check. None arms on healthy checks only. Defaults to None.
     """
 
     priority = 'NORMAL'  # before CheckpointHook (VERY_LOW) saves the iter
@@ -59,7 +64,8 @@ class RegionRestartHook(Hook):
                  min_share: float = 0.1,
                  patience: int = 2,
                  num_images: int = 64,
-                 max_restarts: int = 10) -> None:
+                 max_restarts: int = 10,
+                 arm_after: Optional[int] = None) -> None:
         if not 0. < min_share < 1.:
             raise ValueError('RegionRestartHook: min_share must be in (0, 1),'
                              f' got {min_share!r}')
@@ -70,8 +76,11 @@ class RegionRestartHook(Hook):
                                     'RegionRestartHook: num_images', 1)
         self.max_restarts = check_int(max_restarts,
                                       'RegionRestartHook: max_restarts')
+        self.arm_after = (None if arm_after is None else check_int(
+            arm_after, 'RegionRestartHook: arm_after'))
         self._images: Optional[list] = None
-        self._state = dict(armed=False, bad_checks=0, restarts=0)
+        self._state = dict(
+            armed=False, bad_checks=0, restarts=0, last_restart=0)
 
     def before_train(self, runner) -> None:
         model = unwrap_model(runner)
@@ -116,6 +125,9 @@ class RegionRestartHook(Hook):
         if share >= self.min_share:
             st['armed'], st['bad_checks'] = True, 0
             return
+        if (not st['armed'] and self.arm_after is not None
+                and runner.iter + 1 - st['last_restart'] > self.arm_after):
+            st['armed'] = True  # collapsed before the regions ever split
         if not st['armed']:
             return  # regions have not emerged (again) yet
         st['bad_checks'] += 1
@@ -133,6 +145,7 @@ class RegionRestartHook(Hook):
         self.restart(runner)
         st['restarts'] += 1
         st['armed'], st['bad_checks'] = False, 0
+        st['last_restart'] = runner.iter + 1
         print_log(
             f'RegionRestartHook: regions collapsed at iteration '
             f'{runner.iter + 1} (restart/min_share {share:.3f} < '

@@ -114,11 +114,32 @@ def test_limit_only_warns_and_state_travels_in_checkpoints():
     assert not torch.equal(weight, _conv(runner).weight)
 
 
+def test_arm_after_restarts_runs_that_never_split_their_images():
+    runner = _fake_runner()
+    hook = _ScriptedRestart([0.0] * 8, interval=10, patience=2, arm_after=20)
+    weight = _conv(runner).weight.clone()
+    _check(hook, runner, 10)
+    _check(hook, runner, 20)  # not past arm_after yet
+    assert not hook._state['armed']
+    _check(hook, runner, 30)  # armed, first collapsed check
+    assert torch.equal(weight, _conv(runner).weight)
+    _check(hook, runner, 40)  # restart
+    assert not torch.equal(weight, _conv(runner).weight)
+    assert hook._state['last_restart'] == 40
+    for it in (50, 60):  # the fresh layer gets arm_after iterations
+        _check(hook, runner, it)
+        assert not hook._state['armed']
+    _check(hook, runner, 70)
+    _check(hook, runner, 80)
+    assert hook._state['restarts'] == 2
+
+
 @pytest.mark.parametrize('bad', [
     dict(interval=0),
     dict(patience=True),
     dict(min_share=0.),
     dict(max_restarts=-1),
+    dict(arm_after=-1),
 ])
 def test_bad_arguments_name_the_field(bad):
     with pytest.raises(ValueError, match=next(iter(bad))):
