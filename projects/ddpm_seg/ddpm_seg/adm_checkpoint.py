@@ -50,13 +50,12 @@ TOP_LEVEL_NAMES = {
 #: blocks: the pattern of this package's keys, and a function of the
 #: pattern's indices giving the block's path and ADM's prefix for it
 _BLOCKS = (
-    (re.compile(r'^encoder\.input_blocks\.(\d+)\.(\d+)\.(.+)$'),
-     lambda i, j: (f'encoder.input_blocks.{i}.{j}',
-                   f'input_blocks.{int(i) + 1}.{j}')),
-    (re.compile(r'^encoder\.middle_block\.(\d+)\.(.+)$'),
-     lambda i: (f'encoder.middle_block.{i}', f'middle_block.{i}')),
-    (re.compile(r'^output_blocks\.(\d+)\.(\d+)\.(.+)$'),
-     lambda i, j: (f'output_blocks.{i}.{j}', f'output_blocks.{i}.{j}')),
+    (re.compile(r'^encoder\.input_blocks\.(\d+)\.(\d+)\.(.+)$'), lambda i, j:
+     (f'encoder.input_blocks.{i}.{j}', f'input_blocks.{int(i) + 1}.{j}')),
+    (re.compile(r'^encoder\.middle_block\.(\d+)\.(.+)$'), lambda i:
+     (f'encoder.middle_block.{i}', f'middle_block.{i}')),
+    (re.compile(r'^output_blocks\.(\d+)\.(\d+)\.(.+)$'), lambda i, j:
+     (f'output_blocks.{i}.{j}', f'output_blocks.{i}.{j}')),
 )
 
 

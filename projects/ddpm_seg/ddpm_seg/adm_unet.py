@@ -164,8 +164,7 @@ class ADMUNet(BaseModule):
                 num_groups=32)
             if mode is None:
                 return TimestepResBlock(cin, cout, emb_channels, **kwargs)
-            return ADMResampleResBlock(cin, cout, emb_channels, mode,
-                                       **kwargs)
+            return ADMResampleResBlock(cin, cout, emb_channels, mode, **kwargs)
 
         if resblock_updown:
             # ADM resamples inside the residual block

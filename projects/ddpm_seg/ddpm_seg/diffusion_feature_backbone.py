@@ -286,7 +286,9 @@ class DiffusionFeatureBackbone(BaseModule):
 
             return hook
 
-        handles = [taps[b].register_forward_hook(reader(b)) for b in self.blocks]
+        handles = [
+            taps[b].register_forward_hook(reader(b)) for b in self.blocks
+        ]
         align = False if self.upsample_mode in ('bilinear', 'bicubic') \
             else None
         noise = self.noise.to(inputs.dtype).expand_as(inputs)

@@ -47,8 +47,8 @@ class PixelClassifierSegmentor(EncoderDecoder):
     def _init_decode_head(self, decode_head: ConfigType) -> None:
         """Fill ``in_channels`` from the backbone, then build the head."""
         cfg = ConfigDict(copy.deepcopy(decode_head))
-        width = None if self.with_neck else getattr(
-            self.backbone, 'out_channels', None)
+        width = None if self.with_neck else getattr(self.backbone,
+                                                    'out_channels', None)
         if cfg.get('in_channels', None) is None:
             if width is None:
                 raise ValueError(

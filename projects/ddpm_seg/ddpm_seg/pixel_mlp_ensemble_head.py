@@ -84,8 +84,8 @@ class PixelMLPEnsembleHead(BaseDecodeHead):
         if predict_mode not in PREDICT_MODES:
             raise ValueError(f'PixelMLPEnsembleHead: predict_mode must be '
                              f'one of {PREDICT_MODES}, got {predict_mode!r}')
-        for name, value in (('num_members', num_members),
-                            ('num_train_pixels', num_train_pixels)):
+        for name, value in (('num_members', num_members), ('num_train_pixels',
+                                                           num_train_pixels)):
             if int(value) < 1:
                 raise ValueError(f'PixelMLPEnsembleHead: {name} must be >= '
                                  f'1, got {value}')
@@ -120,8 +120,7 @@ class PixelMLPEnsembleHead(BaseDecodeHead):
                 nn.BatchNorm2d(hidden * m)
             ]
             width = hidden
-        layers.append(
-            nn.Conv2d(width * m, self.out_channels * m, 1, groups=m))
+        layers.append(nn.Conv2d(width * m, self.out_channels * m, 1, groups=m))
         self.classifiers = nn.Sequential(*layers)
 
     def member_logits(self, feats: Tensor) -> Tensor:
@@ -136,7 +135,8 @@ class PixelMLPEnsembleHead(BaseDecodeHead):
             return logits.softmax(dim=2).mean(dim=1)
         votes = logits.argmax(dim=2)  # (B, M, H, W)
         shares = logits.new_zeros(logits.shape[:1] + logits.shape[2:])
-        shares.scatter_add_(1, votes, torch.ones_like(votes, dtype=shares.dtype))
+        shares.scatter_add_(1, votes,
+                            torch.ones_like(votes, dtype=shares.dtype))
         return shares / self.num_members
 
     def forward(self, inputs: Sequence[Tensor]) -> Tensor:
@@ -193,9 +193,8 @@ class PixelMLPEnsembleHead(BaseDecodeHead):
         target = y[:, None, None]
         losses = {}
         modules = (
-            self.loss_decode
-            if isinstance(self.loss_decode, nn.ModuleList) else
-            [self.loss_decode])
+            self.loss_decode if isinstance(self.loss_decode, nn.ModuleList)
+            else [self.loss_decode])
         for loss_module in modules:
             value = sum(
                 loss_module(

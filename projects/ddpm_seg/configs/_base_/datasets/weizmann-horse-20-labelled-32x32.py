@@ -25,8 +25,7 @@ train_dataloader = dict(
         with_masks=True, indices=num_labelled, pipeline=train_pipeline))
 val_dataloader = dict(
     dataset=dict(
-        indices=list(range(num_labelled, num_photos)),
-        pipeline=test_pipeline))
+        indices=list(range(num_labelled, num_photos)), pipeline=test_pipeline))
 test_dataloader = val_dataloader
 val_evaluator = [
     dict(type='IoUMetric', iou_metrics=['mIoU']),
