@@ -73,11 +73,31 @@ def parse_args(argv=None) -> argparse.Namespace:
         "run's log)")
     p.add_argument('--note', default=None, help='a note kept in the rows')
     p.add_argument(
+        '--metric-name',
+        action='append',
+        default=[],
+        metavar='KEY=NAME',
+        help='record the logged metric KEY as NAME (repeatable), e.g. '
+        'mIoU=mIoU for a supervised classifier, whose mIoU is not the '
+        'Hungarian-matched one of the label-free runs')
+    p.add_argument(
         '--probe-logs',
         action='store_true',
         help='the arguments are logs of the reference probe '
         'script, not work directories')
     return p.parse_args(argv)
+
+
+def metric_names(overrides: List[str]) -> Dict[str, str]:
+    """The logged-key -> row-metric map, with ``KEY=NAME`` overrides."""
+    names = dict(METRICS)
+    for item in overrides:
+        key, sep, name = item.partition('=')
+        if not sep or not key or not name:
+            raise ValueError(f'--metric-name: expected KEY=NAME, got '
+                             f'{item!r}')
+        names[key] = name
+    return names
 
 
 def _latest(paths: List[str]) -> Optional[str]:
@@ -166,6 +186,7 @@ def _device_from_log(run_dir: str) -> str:
 
 def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
     """Rows of one run directory (training or test)."""
+    metrics = getattr(args, 'metrics', METRICS)
     cfg, source = load_run_config(work_dir)
     run_dirs = sorted(
         d for d in glob.glob(osp.join(work_dir, '*'))
@@ -197,13 +218,13 @@ def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
                 rec = json.loads(line)
                 if 'loss' in rec and 'time' in rec:
                     times.append(rec['time'])
-                found = {k: v for k, v in rec.items() if k in METRICS}
+                found = {k: v for k, v in rec.items() if k in metrics}
                 for key, value in found.items():
                     rows.append(
                         dict(
                             base,
                             device=device,
-                            metric=METRICS[key],
+                            metric=metrics[key],
                             value=value,
                             iterations=rec['step']))
         if times:
@@ -222,12 +243,12 @@ def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
             m = re.search(r'iter_(\d+)', osp.basename(ckpt))
             device = args.device or _device_from_log(run_dir)
             for key, value in rec.items():
-                if key in METRICS:
+                if key in metrics:
                     rows.append(
                         dict(
                             base,
                             device=device,
-                            metric=METRICS[key],
+                            metric=metrics[key],
                             value=value,
                             iterations=int(m.group(1)) if m else 0))
     if not rows:
@@ -363,6 +384,7 @@ def recorded_checkpoints(work_dirs: List[str],
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    args.metrics = metric_names(args.metric_name)
     new = []
     for work_dir in args.work_dirs:
         new += (

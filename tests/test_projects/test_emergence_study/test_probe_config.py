@@ -76,6 +76,20 @@ def test_tiny_probe_config_trains_and_validates(probe_run):
     ])
     with open(out) as f:
         assert len(json.load(f)) == len(got)
+    # a logged key recorded under another name (a supervised mIoU)
+    renamed = osp.join(probe_run, 'renamed.json')
+    rows.main([
+        probe_run, '--dataset', 'simple_shapes', '--method', 'probe', '--out',
+        renamed, '--metric-name', 'mIoU=mIoU'
+    ])
+    with open(renamed) as f:
+        names = {r['metric'] for r in json.load(f)}
+    assert 'mIoU' in names and 'hungarian_mIoU' not in names
+    with pytest.raises(ValueError, match='KEY=NAME'):
+        rows.main([
+            probe_run, '--dataset', 'simple_shapes', '--method', 'probe',
+            '--out', renamed, '--metric-name', 'mIoU'
+        ])
 
 
 def test_collapse_signal_rows_pair_with_the_runs_scores(probe_run, tmp_path):
