@@ -15,9 +15,9 @@ CONFIGS = sorted(
         osp.join(REPO_ROOT, 'configs', '**', '*.py'), recursive=True)
     if '_base_' not in p)
 PROJECT_CONFIGS = sorted(
-    glob.glob(
+    p for p in glob.glob(
         osp.join(REPO_ROOT, 'projects', '*', 'configs', '**', '*.py'),
-        recursive=True))
+        recursive=True) if '_base_' not in p)
 FILE_FREE_DATASETS = ('SyntheticShapesDataset', 'SimpleShapesDataset')
 
 

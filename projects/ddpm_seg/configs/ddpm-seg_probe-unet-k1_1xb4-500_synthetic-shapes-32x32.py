@@ -2,7 +2,7 @@
 # trained label-free on the built-in images), pixel classifiers trained on
 # the labels of 20 images (500 iterations of 4 images x 256 drawn pixels),
 # scored on the 128 held-out images. The U-Net checkpoint is the one
-#   python tools/train.py projects/emergence_study/configs/plain-unet-kmeans_probe-unet-k1_1xb32-1k_synthetic-shapes-32x32.py
+#   python tools/train.py projects/emergence_study/configs/plain-unet-kmeans_probe-unet-k1_1xb32-1k_synthetic-shapes-32x32.py  # noqa: E501
 # writes (default work dir); another: --cfg-options
 # model.backbone.checkpoint=PATH.
 _base_ = [

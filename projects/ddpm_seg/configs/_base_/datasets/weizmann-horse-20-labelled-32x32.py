@@ -2,7 +2,8 @@
 # photos and masks resized to 32x32 (the plain U-Net's size; masks nearest),
 # train the pixel classifiers; the other 236 photos are segmented at 32x32
 # and scored at their own size against their full-size masks.
-# data_root: a link to the data (configs/_base_/datasets/weizmann_horse-64x64.py)
+# data_root: a link to the data
+# (configs/_base_/datasets/weizmann_horse-64x64.py)
 _base_ = '../../../../../configs/_base_/datasets/weizmann_horse-64x64.py'
 img_size = 32
 num_labelled = 20

@@ -1,0 +1,18 @@
+# Copyright (c) mmfactdiff contributors. All rights reserved.
+"""Leopart's evaluation protocol (Ziegler and Asano, CVPR 2022) for the
+dense features of any backbone: :class:`DenseFeatureExtractor` puts a
+frozen backbone's feature maps into the test outputs, and
+:class:`DenseClusterMetric` z-normalises them over the split, reduces them
+by PCA, clusters them with k-means over several seeds and scores the
+clusters after Hungarian (label-free apart from naming) or many-to-one
+(label-using) matching."""
+from .dense_cluster_metric import DenseClusterMetric
+from .dense_clustering import (assign_to_centroids, kmeans, pca_project,
+                               znormalize)
+from .dense_feature_extractor import DenseFeatureExtractor
+from .many_to_one_match import many_to_one_match
+
+__all__ = [
+    'DenseClusterMetric', 'DenseFeatureExtractor', 'assign_to_centroids',
+    'kmeans', 'many_to_one_match', 'pca_project', 'znormalize'
+]
