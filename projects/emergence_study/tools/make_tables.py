@@ -31,7 +31,9 @@ Table kinds:
 
 ``seeds`` specs may add ``"verdict": {"baseline": METHOD, "reference":
 LABEL}``: each line then counts the seeds above the baseline and compares
-its mean with the reference line's, by a rule stated under the table.
+its mean with the reference line's, by a rule stated under the table;
+``"labels": true`` adds the rows' ``labels_used`` as a column (tables that
+put label-using methods beside label-free ones).
 
     python projects/emergence_study/tools/make_tables.py docs/emergence.md
     python projects/emergence_study/tools/make_tables.py --check docs/*.md
@@ -114,9 +116,11 @@ def seeds_table(rows: List[Dict], spec: Dict) -> str:
         for r in select(rows, metric, row) if r['seed'] is not None
     })
     verdict = spec.get('verdict')
-    head = ['method', 'iterations'] + [f'seed {s}' for s in all_seeds] + [
-        'mean', 'sd'
-    ] + (['above ' + verdict['baseline'], 'verdict'] if verdict else [])
+    show_labels = spec.get('labels', False)
+    head = ['method'] + (['labelled images'] if show_labels else []) + [
+        'iterations'
+    ] + [f'seed {s}' for s in all_seeds] + ['mean', 'sd'] + (
+        ['above ' + verdict['baseline'], 'verdict'] if verdict else [])
     for row in spec['rows']:
         label = row.get('label', row.get('method'))
         got = select(rows, metric, row)
@@ -128,7 +132,12 @@ def seeds_table(rows: List[Dict], spec: Dict) -> str:
         mean = statistics.mean(vals)
         sd = statistics.stdev(vals) if len(vals) > 1 else None
         stats[label] = (seeds, mean)
-        cells = [label, '/'.join(map(str, iters))]
+        cells = [label]
+        if show_labels:
+            cells.append('/'.join(
+                str(n) for n in sorted({r['labels_used']
+                                        for r in got})))
+        cells.append('/'.join(map(str, iters)))
         if None in seeds:
             cells += [''] * len(all_seeds) + [_fmt(mean), '']
         else:

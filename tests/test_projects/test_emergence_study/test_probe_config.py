@@ -293,6 +293,18 @@ def test_tables_are_generated_from_rows(tmp_path):
     assert tool.main(args) == 0
     assert '| both | 500 | 80.0 | 70.0 | 90.0 | 80.0 | 10.0 |' in (
         page.read_text())
+    # label-using rows beside label-free ones: the labels column
+    rows.append(dict(rows[0], method='sup', labels_used=20))
+    (tmp_path / 'd.json').write_text(json.dumps(rows))
+    spec['labels'] = True
+    spec['rows'] = [{'method': 'k'}, {'method': 'sup', 'iterations': 500}]
+    page.write_text(f'<!-- results {json.dumps(spec)} -->\n'
+                    '<!-- /results -->\n')
+    assert tool.main(args) == 0
+    text = page.read_text()
+    assert '| method | labelled images | iterations | seed 0 |' in text
+    assert '| sup | 20 | 500 | 80.0 |' in text
+    assert '| k | 0 | 0 |' in text
 
 
 def test_main_job_config_is_the_probe_config_on_the_builtin_data():
