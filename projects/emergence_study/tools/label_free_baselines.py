@@ -65,6 +65,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         nargs='+',
         default=None,
         help='key=value overrides of CONFIG (e.g. a data_root)')
+    p.add_argument(
+        '--method-suffix',
+        default='',
+        help='appended to each baseline\'s method name, to tell rows of '
+        'another split apart (e.g. ", 236 held-out photos")')
     return p.parse_args(argv)
 
 
@@ -117,7 +122,7 @@ def main(argv=None) -> None:
                 rows.append(
                     dict(
                         dataset=args.dataset,
-                        method=name,
+                        method=name + args.method_suffix,
                         config=config,
                         cfg_options=args.cfg_options,
                         seed=None,

@@ -61,10 +61,16 @@ def test_davis_baselines_through_the_davis_config(tmp_path):
         str(tmp_path / 'runs'), '--only', 'all-foreground', 'colour k-means',
         '--cfg-options', f'{loader}dataset.data_root={root}',
         f'{loader}dataset.img_suffix=.png', f'{loader}num_workers=0',
-        f'{loader}persistent_workers=False', f'{loader}batch_size=1'
+        f'{loader}persistent_workers=False', f'{loader}batch_size=1',
+        '--method-suffix', ' (toy)'
     ])
     rows = json.loads(out.read_text())
-    value = {(r['method'], r['metric']): r['value'] for r in rows}
+    # the suffix tells these rows from the baselines' rows of other splits
+    value = {
+        (r['method'].replace(' (toy)', ''), r['metric']): r['value']
+        for r in rows if r['method'].endswith(' (toy)')
+    }
+    assert len(value) == len(rows)
     assert {r['labels_used'] for r in rows} == {0}
     assert {r['iterations'] for r in rows} == {0}
     # colour k-means separates the flat bright box; its id (1, the brighter
