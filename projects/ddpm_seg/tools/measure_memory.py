@@ -20,16 +20,15 @@ quality does (this is a resource measurement, not a result).
 
 The original code (ddpm-segmentation) extracts the features of every
 training image into one array before training the classifiers; its README
-quotes about 210 GB of RAM for that (50 images at 256x256; see
-/work/shared/spec/baselines-protocols.md, section 1b, which also lists the
-issues where users with 64-65 GB could not train).
+(https://github.com/yandex-research/ddpm-segmentation, commit 9a13776)
+quotes about 210 GB of RAM for that (50 images at 256x256), and users with
+64-65 GB report that they could not train (its issue tracker).
 
     python projects/ddpm_seg/tools/measure_memory.py \\
         --num-images 50 --batch-size 1 \\
         --out work_dirs/ddpm_seg/memory.json
 """
 import argparse
-import json
 import math
 import os
 import os.path as osp
@@ -39,13 +38,17 @@ import time
 
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.normpath(osp.join(HERE, '..', '..', '..'))
+# result rows are merged by the one implementation the study's tools use
+sys.path.insert(0, osp.join(REPO, 'projects', 'emergence_study', 'tools'))
+from record_results import update_results  # noqa: E402
+
 DEFAULT_CONFIG = osp.join(REPO, 'projects', 'ddpm_seg', 'configs', '_base_',
                           'models', 'ddpm-seg_adm-256.py')
 #: what the original needs for 50 images at 256x256 (ddpm-segmentation's
-#: README, as quoted in /work/shared/spec/baselines-protocols.md, 1b)
+#: README)
 ORIGINAL_GB = 210
-ORIGINAL_SOURCE = ('ddpm-segmentation README (commit 9a13776), quoted in '
-                   '/work/shared/spec/baselines-protocols.md section 1b')
+ORIGINAL_SOURCE = ('README of github.com/yandex-research/ddpm-segmentation, '
+                   'commit 9a13776')
 METHOD = 'DDPM-seg (streamed features)'
 DEFAULT_IMPORTS = ['mmfactdiff', 'projects.ddpm_seg.ddpm_seg']
 
@@ -153,30 +156,6 @@ def random_batch(n: int, size: int, num_classes: int, gen):
     return dict(inputs=inputs, data_samples=samples)
 
 
-def update_rows(path: str, rows: list) -> int:
-    """Merge ``rows`` into the JSON list at ``path``: a row replaces the
-    one with the same setting and metric. Returns the number of rows."""
-    from mmfactdiff.utils import dump_json_atomic
-
-    def key(r):
-        return json.dumps([
-            r['dataset'], r['method'], r['config'],
-            r.get('cfg_options'), r['seed'], r['metric'], r['num_images'],
-            r['batch_size'], r['device']
-        ])
-
-    old = []
-    if osp.isfile(path):
-        with open(path) as f:
-            old = json.load(f)
-        if not isinstance(old, list):
-            raise ValueError(f'{path}: expected a JSON list of rows')
-    merged = {key(r): r for r in old}
-    merged.update({key(r): r for r in rows})
-    dump_json_atomic(list(merged.values()), path)
-    return len(merged)
-
-
 def measure(args: argparse.Namespace) -> dict:
     """Build the model, stream the images through ``train_step``."""
     import torch
@@ -260,7 +239,7 @@ def main(argv=None) -> list:
     metrics = ['peak_rss_GB', 'seconds'
                ] + (['peak_gpu_GB'] if 'peak_gpu_GB' in result else [])
     rows = [dict(base, metric=m, value=round(result[m], 3)) for m in metrics]
-    total = update_rows(args.out, rows)
+    total = update_results(args.out, rows)
     per_image = result['seconds'] / (args.num_images * args.epochs)
     print(f'{args.num_images} image(s) at {args.img_size}x{args.img_size}, '
           f'batch {args.batch_size}, {result["feature_channels"]} feature '

@@ -105,7 +105,8 @@ class DenseClusterMetric(BaseMetric):
             feature width. None skips PCA. Defaults to 50.
         seeds (Sequence[int]): k-means seeds; one clustering and one score
             per seed. Defaults to (0, 1, 2, 3, 4).
-        niter (int): Lloyd iterations per k-means run. Defaults to 50.
+        niter (int): Lloyd iterations per k-means run. Defaults to 100
+            (the official evaluation's ``cluster()``).
         nredo (int): k-means runs per seed, the lowest inertia kept.
             Defaults to 5.
         matching (str): ``'auto'``, ``'hungarian'``, ``'many_to_one'`` or
@@ -149,7 +150,7 @@ class DenseClusterMetric(BaseMetric):
                  eval_size: EvalSize = 100,
                  pca_dim: Optional[int] = 50,
                  seeds: Sequence[int] = (0, 1, 2, 3, 4),
-                 niter: int = 50,
+                 niter: int = 100,
                  nredo: int = 5,
                  matching: str = 'auto',
                  max_fit_pixels: Optional[int] = 1_000_000,

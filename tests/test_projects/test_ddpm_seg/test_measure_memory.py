@@ -43,7 +43,7 @@ def test_measure_memory_writes_rows(tmp_path, capsys):
         # blocks 1 (64 wide) and 3 (32) of the tiny ADM, one step
         assert row['feature_channels'] == 96
     printed = capsys.readouterr().out
-    assert '210 GB' in printed and 'baselines-protocols.md' in printed
+    assert '210 GB' in printed and 'ddpm-segmentation' in printed
     # a second run of the same setting replaces its rows
     tool.main([
         '--num-images', '3', '--batch-size', '2', '--img-size', '32', '--out',
