@@ -60,7 +60,13 @@ def test_model_index_points_at_real_configs():
     with open(osp.join(REPO_ROOT, 'configs', 'model-index.yml')) as f:
         index = yaml.safe_load(f)
     assert index['Import']
-    for metafile in index['Import']:
+    # projects' metafiles are not in mim's index (mmseg's convention) but
+    # follow the same rules
+    projects = sorted(
+        osp.relpath(p, REPO_ROOT) for p in glob.glob(
+            osp.join(REPO_ROOT, 'projects', '*', 'metafile.yaml')))
+    assert 'projects/ddpm_seg/metafile.yaml' in projects
+    for metafile in index['Import'] + projects:
         with open(osp.join(REPO_ROOT, metafile)) as f:
             models = yaml.safe_load(f)['Models']
         names = [m['Name'] for m in models]
