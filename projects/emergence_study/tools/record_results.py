@@ -186,7 +186,7 @@ def _device_from_log(run_dir: str) -> str:
 
 def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
     """Rows of one run directory (training or test)."""
-    metrics = getattr(args, 'metrics', METRICS)
+    metrics = args.metrics  # main(): METRICS with the --metric-name overrides
     cfg, source = load_run_config(work_dir)
     run_dirs = sorted(
         d for d in glob.glob(osp.join(work_dir, '*'))

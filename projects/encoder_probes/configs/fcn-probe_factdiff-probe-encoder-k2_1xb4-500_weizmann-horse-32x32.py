@@ -1,21 +1,11 @@
-# FCN probe (label-using: 20 labelled photos) of the frozen encoder of the
-# factorized model trained on the horse photos alone (the study's probe
-# setting), on Weizmann Horse. The encoder is the one
-#   python tools/train.py projects/emergence_study/configs/factdiff_probe-unet-k2_1xb32-1k_weizmann-horse-32x32.py  # noqa: E501
-# writes (default work dir); another checkpoint (e.g. the plain U-Net's,
-# same encoder): --cfg-options model.backbone.init_cfg.checkpoint=PATH
-_base_ = [
-    './_base_/linear-probe_factdiff-probe-encoder.py',
-    './_base_/weizmann-horse-20-labelled-32x32.py',
-    './_base_/default_runtime.py', './_base_/schedule_adam_500.py'
-]
+# FCN probe (Leopart's second probe: mmseg's FCNHead with two 3x3 convs; label-
+# using: 20 labelled photos) of the frozen encoder of the factorized model
+# trained on the horse photos alone, on Weizmann Horse: the linear probe's
+# config (encoder, checkpoint, data, schedule) with two convs before the
+# classifier.
+_base_ = ('./linear-probe_factdiff-probe-encoder-k2_1xb4-500_'
+          'weizmann-horse-32x32.py')
 model = dict(
-    backbone=dict(
-        init_cfg=dict(
-            type='Pretrained',
-            prefix='backbone.',
-            checkpoint='work_dirs/factdiff_probe-unet-k2_1xb32-1k_'
-            'weizmann-horse-32x32/iter_1000.pth')),
     decode_head=dict(
         num_convs=2,
         channels=64,

@@ -6,7 +6,7 @@
 # same encoder): --cfg-options model.backbone.init_cfg.checkpoint=PATH
 _base_ = [
     './_base_/linear-probe_factdiff-probe-encoder.py',
-    './_base_/weizmann-horse-20-labelled-32x32.py',
+    '../../../configs/_base_/datasets/weizmann_horse-20-labelled-32x32.py',
     './_base_/default_runtime.py', './_base_/schedule_adam_500.py'
 ]
 model = dict(
