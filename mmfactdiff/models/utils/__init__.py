@@ -1,6 +1,7 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 from .cond_labels import labels_from_metas
 from .input_checks import check_finite_images
+from .kmeans import per_image_kmeans
 from .loss_guard import NONFINITE_LOSS_MODES, LossGuard, nonfinite_terms
 from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, mask_and_fold,
                        mask_statistics, resize_masks, sample_masks)
@@ -16,5 +17,5 @@ __all__ = [
     'NONFINITE_LOSS_MODES', 'nonfinite_terms', 'mask_statistics',
     'resize_masks', 'sample_masks', 'group_norm', 'UNetFeatures', 'TRUNK_KEYS',
     'check_trunk', 'fill_part_config', 'labels_from_metas',
-    'run_reverse_process'
+    'run_reverse_process', 'per_image_kmeans'
 ]

@@ -9,17 +9,15 @@ from .collapse_guard_hook import (CollapseGuardHook,
                                   mean_smallest_region_share,
                                   smallest_region_share)
 from .colour_kmeans_segmentor import ColourKMeansSegmentor
-from .kmeans import per_image_kmeans
 from .label_free_segmentor import LabelFreeSegmentor
 from .low_noise_mask_grad_segmentor import LowNoiseMaskGradSegmentor
-from .plain_unet_kmeans_segmentor import PlainUNetKMeansSegmentor
 from .prior_mask_segmentor import PriorMaskSegmentor
 from .region_restart_hook import RegionRestartHook
 from .region_usage_floor_loss import RegionUsageFloorLoss
 
 __all__ = [
     'CollapseGuardHook', 'ColourKMeansSegmentor', 'LabelFreeSegmentor',
-    'LowNoiseMaskGradSegmentor', 'PlainUNetKMeansSegmentor',
-    'PriorMaskSegmentor', 'RegionRestartHook', 'RegionUsageFloorLoss',
-    'mean_smallest_region_share', 'per_image_kmeans', 'smallest_region_share'
+    'LowNoiseMaskGradSegmentor', 'PriorMaskSegmentor', 'RegionRestartHook',
+    'RegionUsageFloorLoss', 'mean_smallest_region_share',
+    'smallest_region_share'
 ]

@@ -6,8 +6,8 @@ import torch.nn.functional as F
 from mmseg.utils import OptConfigType
 from torch import Tensor
 
+from mmfactdiff.models.utils import per_image_kmeans
 from mmfactdiff.registry import MODELS
-from .kmeans import per_image_kmeans
 from .label_free_segmentor import LabelFreeSegmentor
 
 

@@ -3,16 +3,13 @@
 import numpy as np
 import pytest
 import torch
-from conftest import REPO_ROOT
-from mmengine.config import Config
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
+from mmfactdiff.models.utils import per_image_kmeans
 from projects.emergence_study.emergence_study import (ColourKMeansSegmentor,
-                                                      PlainUNetKMeansSegmentor,
-                                                      PriorMaskSegmentor,
-                                                      per_image_kmeans)
+                                                      PriorMaskSegmentor)
 
 PREPROCESSOR = dict(
     type='SegDataPreProcessor',
@@ -62,29 +59,3 @@ def test_prior_masks():
         PriorMaskSegmentor(shape='square')
     with pytest.raises(RuntimeError, match='never trained'):
         ellipse.loss(None, None)
-
-
-def _plain_cfg(**model):
-    cfg = Config.fromfile(
-        f'{REPO_ROOT}/projects/emergence_study/configs/'
-        'plain-unet-kmeans_probe-unet-k1_1xb32-1k_simple-shapes-32x32.py')
-    cfg.model.update(model)
-    return cfg.model
-
-
-def test_plain_unet_kmeans_is_a_one_region_model():
-    model = MODELS.build(_plain_cfg())
-    assert isinstance(model, PlainUNetKMeansSegmentor)
-    assert model.decode_head.out_channels == 1 and model.out_channels == 2
-    x = torch.randn(2, 3, 32, 32)
-    model.train()
-    eps, masks = model.denoise(x, torch.tensor([10, 500]))
-    assert (masks == 1).all()  # one region: an ordinary U-Net
-    model.eval()
-    pred = model.predict(x, _samples(2, 32, 32))
-    ids = pred[0].pred_sem_seg.data
-    assert ids.shape == (1, 32, 32) and set(ids.unique().tolist()) <= {0, 1}
-    with pytest.raises(ValueError, match='num_classes=1'):
-        cfg = _plain_cfg()
-        cfg.decode_head.num_classes = 2
-        MODELS.build(cfg)
