@@ -4,8 +4,10 @@
 ``pip install -e .`` for development. Like the OpenMMLab packages, the
 wheel/sdist also carries ``configs/`` and ``tools/`` under
 ``mmfactdiff/.mim``, the layout openmim looks in for ``mim train
-mmfactdiff <config>`` (openmim is not part of the tested environment, so
-that command is not tested here). Config bases of the form
+mmfactdiff <config>`` and ``mim test`` (tests/test_tools/test_mim.py runs
+both on a non-editable install). openmim finds that layout in a regular
+install and in a legacy ``setup.py develop`` one, not in pip's PEP 660
+editable install (its path lookup misses the import hook). Config bases of the form
 ``'mmfactdiff::...'`` do NOT resolve: mmengine only knows its own list of
 OpenMMLab packages (``MODULE2PACKAGE``); inherit by path instead.
 The pinned, tested environment is made by ``tools/setup_env.sh``.
@@ -14,7 +16,6 @@ import os
 import os.path as osp
 import shutil
 import sys
-
 from setuptools import find_packages, setup
 
 HERE = osp.dirname(osp.abspath(__file__))
@@ -80,12 +81,13 @@ if __name__ == '__main__':
         long_description=open(osp.join(HERE, 'README.md')).read(),
         long_description_content_type='text/markdown',
         keywords='diffusion, unsupervised segmentation, mmsegmentation',
-        packages=find_packages(exclude=('configs', 'tools', 'tests', 'docs',
-                                        'projects')),
+        packages=find_packages(
+            exclude=('configs', 'tools', 'tests', 'docs', 'projects')),
         include_package_data=True,
         package_data={
             'mmfactdiff': [
-                '.mim/model-index.yml', '.mim/configs/**/*',
+                '.mim/model-index.yml',
+                '.mim/configs/**/*',
                 '.mim/tools/**/*',
                 # class mappings read at run time (zero-shot VOC protocol)
                 'datasets/class_maps/*.json'

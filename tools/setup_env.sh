@@ -42,7 +42,11 @@ MMAGIC_PIN="mmagic==1.2.0"
 # of a cached environment when missing (seconds), without changing its key,
 # so that adding one does not rebuild every machine's 7 GB environment.
 TEST_PINS="hypothesis==6.112.0 attrs==26.1.0 sortedcontainers==2.4.0 \
-flake8==7.1.1 pyflakes==3.2.0 pycodestyle==2.12.1 mccabe==0.7.0 isort==5.13.2"
+flake8==7.1.1 pyflakes==3.2.0 pycodestyle==2.12.1 mccabe==0.7.0 isort==5.13.2 \
+openmim==0.3.9 model-index==0.1.11 colorama==0.4.6 tabulate==0.10.0 \
+ordered-set==4.1.0 markdown==3.11.4"
+# (openmim's own requirements add opendatalab, which its train/test/run
+# commands never import; with --no-deps it is left out.)
 
 KEY="$(printf '%s\n' "$("$PYTHON" -V 2>&1)" "$TORCH_PINS" "$MMCV_VERSION" \
     "$BUILD_PINS" "$STACK_PINS" "$MMAGIC_PIN" | sha1sum | cut -c1-12)"

@@ -5,6 +5,7 @@ collapse remedies that measured no better than training without them
 (the collapse guard, low-noise mask gradients, the region usage floor,
 restarting the mask generator's output),
 kept to reproduce their rows."""
+from .bounded_logits_mask_head import BoundedLogitsMaskHead
 from .collapse_guard_hook import (CollapseGuardHook,
                                   mean_smallest_region_share,
                                   smallest_region_share)
@@ -16,8 +17,8 @@ from .region_restart_hook import RegionRestartHook
 from .region_usage_floor_loss import RegionUsageFloorLoss
 
 __all__ = [
-    'CollapseGuardHook', 'ColourKMeansSegmentor', 'LabelFreeSegmentor',
-    'LowNoiseMaskGradSegmentor', 'PriorMaskSegmentor', 'RegionRestartHook',
-    'RegionUsageFloorLoss', 'mean_smallest_region_share',
+    'BoundedLogitsMaskHead', 'CollapseGuardHook', 'ColourKMeansSegmentor',
+    'LabelFreeSegmentor', 'LowNoiseMaskGradSegmentor', 'PriorMaskSegmentor',
+    'RegionRestartHook', 'RegionUsageFloorLoss', 'mean_smallest_region_share',
     'smallest_region_share'
 ]
