@@ -9,6 +9,7 @@ as a user would, each in its own process.
 import importlib.util
 import os
 import os.path as osp
+import shutil
 import subprocess
 import sys
 
@@ -38,13 +39,22 @@ def _run(args, env, cwd):
 def installed(tmp_path_factory):
     """mmfactdiff installed into a directory of its own (a regular install,
     with the .mim layout setup.py builds), first on the path."""
+    # pip builds in the source tree (build/, mmfactdiff/.mim copies):
+    # build a copy of the working tree, not the checkout itself
+    source = str(tmp_path_factory.mktemp('source') / 'mmfactdiff')
+    shutil.copytree(
+        REPO_ROOT,
+        source,
+        ignore=shutil.ignore_patterns('.git', '.venv', 'work_dirs', 'data',
+                                      'build', '.mim', '*.egg-info',
+                                      '__pycache__', '.pytest_cache'))
     site = str(tmp_path_factory.mktemp('site'))
     _run([
         '-m', 'pip', 'install', '-q', '--no-deps', '--no-build-isolation',
-        '--target', site, REPO_ROOT
+        '--target', site, source
     ],
          env=dict(os.environ),
-         cwd=REPO_ROOT)
+         cwd=source)
     assert osp.isfile(
         osp.join(site, 'mmfactdiff', '.mim', 'tools', 'train.py'))
     env = dict(os.environ, OMP_NUM_THREADS='1')
