@@ -8,8 +8,9 @@ mmfactdiff <config>`` and ``mim test`` (tests/test_tools/test_mim.py
 runs both on a non-editable install). openmim finds that layout in a
 regular install and in a legacy ``setup.py develop`` one, not in pip's
 PEP 660 editable install (its path lookup misses the import hook).
-Config bases of the form ``'mmfactdiff::...'`` do NOT resolve: mmengine only knows its own list of
-OpenMMLab packages (``MODULE2PACKAGE``); inherit by path instead.
+Config bases of the form ``'mmfactdiff::...'`` do NOT resolve: mmengine
+only knows its own list of OpenMMLab packages (``MODULE2PACKAGE``);
+inherit by path instead.
 The pinned, tested environment is made by ``tools/setup_env.sh``.
 """
 import os
