@@ -79,3 +79,34 @@ def test_probe_trains_the_head_on_a_frozen_loaded_encoder(path, tmp_path):
     with torch.no_grad():
         out = model.test_step(_batch(1))
     assert out[0].pred_sem_seg.data.shape[-2:] == (32, 32)
+
+
+def test_mask_generator_head_trains_on_an_mmseg_resnet():
+    """The factorized model's head as a plain mmseg decode head: on
+    ResNet-18 features (no timestep embedding) it learns a fixed batch with
+    the backbone, and predicts at the input size."""
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    cfg = Config.fromfile(
+        osp.join(
+            PROBES, 'mask-generator-head_r18-k2_1xb4-500_'
+            'synthetic-shapes-32x32.py'))
+    model = MODELS.build(cfg.model)
+    model.init_weights()
+    assert type(model.decode_head).__name__ == 'MaskGeneratorHead'
+    feats = model.extract_feat(torch.randn(2, 3, 32, 32))
+    assert [f.shape[1] for f in feats] == [64, 128, 256, 512]
+    # logits at the finest skip's stride (4)
+    assert model.decode_head(feats).shape == (2, 2, 8, 8)
+    wrapper = build_optim_wrapper(model, cfg.optim_wrapper)
+    resnet_before = model.backbone.conv1.weight.clone()
+    losses = [
+        float(model.train_step(_batch(4), wrapper)['loss']) for _ in range(25)
+    ]
+    assert losses[-1] < losses[0] * 0.7
+    # the ResNet trains with the head (no lr_mult 0 here)
+    assert not torch.equal(model.backbone.conv1.weight, resnet_before)
+    model.eval()
+    with torch.no_grad():
+        out = model.test_step(_batch(1))
+    assert out[0].pred_sem_seg.data.shape[-2:] == (32, 32)
