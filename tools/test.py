@@ -3,7 +3,7 @@
 
     python tools/test.py CONFIG [CHECKPOINT] [--work-dir DIR] [--out DIR]
         [--show] [--show-dir DIR] [--wait-time S] [--cfg-options k=v ...]
-        [--launcher none|pytorch|slurm|mpi] [--tta]
+        [--launcher none|pytorch|slurm|mpi] [--tta] [--resources]
 """
 import argparse
 import os
@@ -51,6 +51,11 @@ def parse_args() -> argparse.Namespace:
         help='job launcher')
     parser.add_argument(
         '--tta', action='store_true', help='test time augmentation')
+    parser.add_argument(
+        '--resources',
+        action='store_true',
+        help='also log seconds per image and peak memory with the metrics '
+        '(TestResourceHook)')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args()
     if 'LOCAL_RANK' not in os.environ:
@@ -109,6 +114,10 @@ def main() -> None:
         if isinstance(evaluators, dict):
             evaluators = [evaluators]
         cfg.test_evaluator = list(evaluators) + [writer]
+
+    if args.resources:
+        cfg.custom_hooks = list(cfg.get('custom_hooks', None)
+                                or []) + [dict(type='TestResourceHook')]
 
     runner = Runner.from_cfg(cfg)
     if args.checkpoint is None and any(True

@@ -75,3 +75,24 @@ def test_short_training_lowers_loss_uses_all_regions_and_draws(tmp_path):
         osp.join(
             str(tmp_path), '*', 'vis_data', 'vis_image', 'samples_30.png'))
     assert grids, 'the sample grid was not written'
+
+
+def test_test_resource_hook_publishes_cost_per_image():
+    from mmengine.logging import MessageHub
+
+    from mmfactdiff.engine.hooks import TestResourceHook
+    hub = MessageHub.get_instance('test-resource-hook')
+    runner = SimpleNamespace(
+        message_hub=hub,
+        test_dataloader=SimpleNamespace(dataset=list(range(8))))
+    hook = TestResourceHook()
+    hook.after_test_epoch(runner, {})  # no start: nothing to report
+    assert 'test/sec_per_img' not in hub.log_scalars
+    hook.before_test_epoch(runner)
+    sum(i * i for i in range(200000))  # some work
+    hook.after_test_epoch(runner, {})
+    per_img = hub.get_scalar('test/sec_per_img').current()
+    assert 0 < per_img < 60
+    peak = hub.get_scalar('test/peak_rss_GB').current()
+    # this process holds torch: more than 10 MB, less than the machine
+    assert 0.01 < peak < 1024

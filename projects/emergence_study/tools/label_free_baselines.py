@@ -66,6 +66,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         default=None,
         help='key=value overrides of CONFIG (e.g. a data_root)')
     p.add_argument(
+        '--resources',
+        action='store_true',
+        help='also record seconds per image and peak memory '
+        '(TestResourceHook; run one baseline a process for a clean peak)')
+    p.add_argument(
         '--method-suffix',
         default='',
         help='appended to each baseline\'s method name, to tell rows of '
@@ -114,7 +119,15 @@ def main(argv=None) -> None:
         work_dir = osp.join(root, name.replace(' ', '_'))
         cfg = baseline_config(args.config, name, work_dir, args.cfg_options)
         cfg.visualizer.name = f'baseline-{name}'
-        metrics = Runner.from_cfg(cfg).test()
+        if args.resources:
+            cfg.custom_hooks = [dict(type='TestResourceHook')]
+        runner = Runner.from_cfg(cfg)
+        metrics = dict(runner.test())
+        if args.resources:
+            for key in ('sec_per_img', 'peak_rss_GB', 'peak_cuda_GB'):
+                scalar = runner.message_hub.log_scalars.get(f'test/{key}')
+                if scalar is not None:
+                    metrics[key] = scalar.current()
         device = _device_from_log(
             sorted(glob.glob(osp.join(work_dir, '2*')))[-1])
         for key, value in metrics.items():

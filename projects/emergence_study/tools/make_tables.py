@@ -27,7 +27,11 @@ Table kinds:
   ``iterations`` too;
 - ``signal``: checkpoints binned by a label-free ``signal`` metric (spec
   ``"signal"``, bin edges ``"bins"``), with the range of ``metric`` in each
-  bin: how well the signal predicts the score.
+  bin: how well the signal predicts the score;
+- ``compare``: one line per spec row (each names its own ``metric``), from
+  the rows that ``run_comparison.py`` measured (those with a ``protocol``):
+  labelled images, pretrained weights, protocol, the metric's mean over
+  the runs, and the same runs' seconds per image and peak memory.
 
 ``seeds`` specs may add ``"verdict": {"baseline": METHOD, "reference":
 LABEL}``: each line then counts the seeds above the baseline and compares
@@ -247,7 +251,54 @@ def signal_table(rows: List[Dict], spec: Dict) -> str:
     return '\n'.join(out) + '\n'
 
 
-TABLES = dict(seeds=seeds_table, curve=curve_table, signal=signal_table)
+def compare_table(rows: List[Dict], spec: Dict) -> str:
+    """Methods side by side with their cost, all from comparison runs."""
+    head = [
+        'method', 'labelled images', 'pretrained', 'protocol', 'metric',
+        'value', 'runs', 's / image', 'peak RSS (GB)'
+    ]
+    out = [
+        '| ' + ' | '.join(head) + ' |',
+        '| ' + ' | '.join(['---'] * len(head)) + ' |'
+    ]
+    devices = set()
+    for row in spec['rows']:
+        label = row.get('label', row.get('method'))
+        where = {k: v for k, v in row.items() if k not in ('metric', 'label')}
+        got = [
+            r for r in select(rows, row['metric'], where) if 'protocol' in r
+        ]
+        if not got:
+            raise ValueError(f'no comparison rows of {row["metric"]} for '
+                             f'{label} (run run_comparison.py)')
+        runs = {r['run'] for r in got}
+
+        def cost(metric):
+            return [
+                r['value'] for r in select(rows, metric, where)
+                if r.get('run') in runs
+            ]
+
+        secs, peaks = cost('sec_per_img'), cost('peak_rss_GB')
+        devices.update(r['device'] for r in got)
+        out.append('| ' + ' | '.join([
+            label,
+            str(got[0]['labels_used']), got[0].get(
+                'pretrained', ''), got[0]['protocol'], row['metric'],
+            _fmt(statistics.mean(r['value'] for r in got)),
+            str(len(runs)), f'{statistics.mean(secs):.3f}' if secs else '-',
+            f'{max(peaks):.2f}' if peaks else '-'
+        ]) + ' |')
+    out.append('')
+    out.append('Measured on: ' + '; '.join(sorted(devices)) + '.')
+    return '\n'.join(out) + '\n'
+
+
+TABLES = dict(
+    seeds=seeds_table,
+    curve=curve_table,
+    signal=signal_table,
+    compare=compare_table)
 
 
 def render_page(text: str, folder: str) -> str:

@@ -46,6 +46,10 @@ METRICS = {
     'J&F-Mean': 'J&F',
     'J-Mean': 'J',
     'F-Mean': 'F',
+    # tools/test.py --resources (TestResourceHook)
+    'sec_per_img': 'sec_per_img',
+    'peak_rss_GB': 'peak_rss_GB',
+    'peak_cuda_GB': 'peak_cuda_GB',
 }
 # ``t``: the noise level of rows measured at one (mask_gain_by_t.py)
 KEY_FIELDS = ('dataset', 'method', 'config', 'cfg_options', 'seed', 'metric',
@@ -72,6 +76,16 @@ def parse_args(argv=None) -> argparse.Namespace:
         help='what ran it (default: "CPU, <n> threads" from the '
         "run's log)")
     p.add_argument('--note', default=None, help='a note kept in the rows')
+    p.add_argument(
+        '--protocol',
+        default=None,
+        help='how the metric was taken, kept in the rows (comparison '
+        'tables show it)')
+    p.add_argument(
+        '--pretrained',
+        default=None,
+        help='pretrained weights the method used, kept in the rows '
+        '(e.g. "none")')
     p.add_argument(
         '--metric-name',
         action='append',
@@ -184,6 +198,16 @@ def _device_from_log(run_dir: str) -> str:
         f'{threads} thread(s)' if threads else 'default threads')
 
 
+def _checkpoint_seed(path: str) -> Optional[int]:
+    """The training seed saved in a tools/train.py checkpoint's meta."""
+    if not path or not osp.isfile(path):
+        return None
+    from mmfactdiff.utils import load_checkpoint_file
+    meta = load_checkpoint_file(path, map_location='cpu').get('meta') or {}
+    seed = meta.get('seed')
+    return int(seed) if isinstance(seed, int) else None
+
+
 def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
     """Rows of one run directory (training or test)."""
     metrics = args.metrics  # main(): METRICS with the --metric-name overrides
@@ -203,8 +227,9 @@ def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
         labels_used=args.labels_used,
         weights='ema' if 'EMAHook' in hooks else 'raw',
         run=osp.relpath(work_dir))
-    if args.note:
-        base['note'] = args.note
+    for field in ('note', 'protocol', 'pretrained'):
+        if getattr(args, field, None):
+            base[field] = getattr(args, field)
     rows = []
     # a training run: validation metrics at every validation point
     for run_dir in run_dirs:
@@ -241,6 +266,11 @@ def rows_of_run(work_dir: str, args: argparse.Namespace) -> List[Dict]:
                 rec = json.load(f)
             ckpt = cfg.get('load_from') or ''
             m = re.search(r'iter_(\d+)', osp.basename(ckpt))
+            # the seed of the run that trained the checkpoint, not the
+            # test run's
+            seed = _checkpoint_seed(ckpt)
+            if seed is not None:
+                base['seed'] = seed
             device = args.device or _device_from_log(run_dir)
             for key, value in rec.items():
                 if key in metrics:
