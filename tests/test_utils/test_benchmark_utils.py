@@ -16,7 +16,7 @@ def test_exports():
         'timeit', 'sync_device', 'rss_bytes', 'machine_info', 'PeakRSSSampler',
         'dump_json_atomic', 'load_checkpoint_file', 'UnsafeCheckpointError',
         'TRUST_ENV', 'trust_checkpoints', 'add_trust_checkpoint_argument',
-        'ensure_writable', 'check_int'
+        'ensure_writable', 'check_int', 'ROW_KEY_FIELDS', 'update_result_rows'
     }
     for name in utils.__all__:
         assert hasattr(utils, name)

@@ -39,8 +39,6 @@ import time
 HERE = osp.dirname(osp.abspath(__file__))
 REPO = osp.normpath(osp.join(HERE, '..', '..', '..'))
 # result rows are merged by the one implementation the study's tools use
-sys.path.insert(0, osp.join(REPO, 'projects', 'emergence_study', 'tools'))
-from record_results import update_results  # noqa: E402
 
 DEFAULT_CONFIG = osp.join(REPO, 'projects', 'ddpm_seg', 'configs', '_base_',
                           'models', 'ddpm-seg_adm-256.py')
@@ -239,7 +237,8 @@ def main(argv=None) -> list:
     metrics = ['peak_rss_GB', 'seconds'
                ] + (['peak_gpu_GB'] if 'peak_gpu_GB' in result else [])
     rows = [dict(base, metric=m, value=round(result[m], 3)) for m in metrics]
-    total = update_results(args.out, rows)
+    from mmfactdiff.utils import update_result_rows
+    total = update_result_rows(args.out, rows)
     per_image = result['seconds'] / (args.num_images * args.epochs)
     print(f'{args.num_images} image(s) at {args.img_size}x{args.img_size}, '
           f'batch {args.batch_size}, {result["feature_channels"]} feature '

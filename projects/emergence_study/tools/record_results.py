@@ -36,6 +36,8 @@ import platform
 import re
 from typing import Dict, Iterator, List, Optional, Tuple
 
+from mmfactdiff.utils.result_rows import ROW_KEY_FIELDS, update_result_rows
+
 # metric keys of the runs -> row metric names
 METRICS = {
     'IoU': 'fg_IoU',
@@ -51,9 +53,7 @@ METRICS = {
     'peak_rss_GB': 'peak_rss_GB',
     'peak_cuda_GB': 'peak_cuda_GB',
 }
-# ``t``: the noise level of rows measured at one (mask_gain_by_t.py)
-KEY_FIELDS = ('dataset', 'method', 'config', 'cfg_options', 'seed', 'metric',
-              'iterations', 'weights', 'device', 't')
+KEY_FIELDS = ROW_KEY_FIELDS
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -327,39 +327,9 @@ def rows_of_probe_log(path: str, args: argparse.Namespace) -> List[Dict]:
     return rows
 
 
-def _key(row: Dict) -> tuple:
-    return tuple(json.dumps(row.get(k), sort_keys=True) for k in KEY_FIELDS)
-
-
-def update_results(path: str, new_rows: List[Dict]) -> int:
-    """Merge rows into the JSON list at ``path`` (rows with the same key
-    fields are replaced); returns the number of rows in the file. Runs that
-    finish together may record at once: the update holds a lock file."""
-    import fcntl
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    with open(path + '.lock', 'w') as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        return _update(path, new_rows)
-
-
-def _update(path: str, new_rows: List[Dict]) -> int:
-    from mmfactdiff.utils import dump_json_atomic
-    rows = []
-    if osp.isfile(path):
-        with open(path) as f:
-            rows = json.load(f)
-        if not isinstance(rows, list):
-            raise ValueError(f'{path}: expected a JSON list of rows')
-    merged = {_key(r): r for r in rows}
-    for r in new_rows:
-        merged[_key(r)] = r
-    out = sorted(
-        merged.values(),
-        key=lambda r:
-        (r['method'], r['config'], str(r.get('cfg_options')), r['seed']
-         if r['seed'] is not None else -1, r['metric'], r['iterations']))
-    dump_json_atomic(out, path)
-    return len(out)
+# one implementation of the row store, in the package (other projects'
+# tools write rows too)
+update_results = update_result_rows
 
 
 def build_model_and_train_data(config: str):
