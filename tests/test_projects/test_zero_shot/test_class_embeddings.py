@@ -164,9 +164,9 @@ def test_the_synthetic_kinds_attribute_file_loads():
     from conftest import REPO_ROOT
     path = (f'{REPO_ROOT}/projects/zero_shot/data/'
             'synthetic_kinds_attributes.json')
-    kinds = ['ellipse', 'rectangle', 'triangle', 'star']
-    table = ClassEmbeddings(kinds, vectors=path)()
-    assert table.shape == (4, 5)
-    # every kind is told apart from every other by its attributes
+    classes = ['background', 'ellipse', 'rectangle', 'triangle', 'star']
+    table = ClassEmbeddings(classes, vectors=path)()
+    assert table.shape == (5, 6)
+    # every class is told apart from every other by its attributes
     sim = table @ table.t()
-    assert (sim - torch.eye(4)).max() < 0.99
+    assert (sim - torch.eye(5)).max() < 0.99
