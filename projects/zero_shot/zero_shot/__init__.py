@@ -2,14 +2,20 @@
 """Zero-shot segmentation: class embeddings (:class:`ClassEmbeddings`: CLIP
 text features from a local checkpoint, or a file of class vectors; the CLIP
 text-weight converter), ZegFormer's decoupled head
-(:class:`ZegFormerHead`), the seen/unseen metric
+(:class:`ZegFormerHead`), given segments named by a classifier
+(:class:`RegionClassifierSegmentor`, :class:`SegmentClassifierHead`), the
+seen/unseen metric
 (:class:`SeenUnseenIoUMetric`) and a label remapping transform."""
 from .class_embeddings import ClassEmbeddings
 from .clip_text_checkpoint import clip_text_to_mmseg, load_clip_text_checkpoint
+from .region_classifier_segmentor import RegionClassifierSegmentor
 from .seen_unseen_iou_metric import SeenUnseenIoUMetric
+from .segment_classifier_head import SegmentClassifierHead
+from .top_down_pixel_decoder import TopDownPixelDecoder
 from .zegformer_head import ZegFormerHead
 
 __all__ = [
-    'ClassEmbeddings', 'SeenUnseenIoUMetric', 'ZegFormerHead',
+    'ClassEmbeddings', 'RegionClassifierSegmentor', 'SeenUnseenIoUMetric',
+    'SegmentClassifierHead', 'TopDownPixelDecoder', 'ZegFormerHead',
     'clip_text_to_mmseg', 'load_clip_text_checkpoint'
 ]

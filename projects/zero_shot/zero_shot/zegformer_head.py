@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torchvision.ops import sigmoid_focal_loss
 
 from mmfactdiff.registry import MODELS, TASK_UTILS
+from .top_down_pixel_decoder import TopDownPixelDecoder
 
 
 @MODELS.register_module()
@@ -18,11 +19,12 @@ class ZegFormerHead(BaseDecodeHead):
     compact: class-agnostic segments from queries, each classified by
     cosine similarity against frozen class embeddings.
 
-    A small pixel decoder (lateral 1x1 convs, top-down sum to the finest
-    level, a 3x3 conv) gives per-pixel embeddings; ``num_queries`` learned
-    queries attend to the tokens of every level (with a learned level
-    embedding; the original reads the coarsest level only, one token for a
-    32x32 image here) through a transformer decoder.
+    A small pixel decoder (:class:`TopDownPixelDecoder`: lateral 1x1
+    convs, top-down sum to the finest level, a 3x3 conv) gives per-pixel
+    embeddings; ``num_queries`` learned queries attend to the tokens of
+    every level (with a learned level embedding; the original reads the
+    coarsest level only, one token for a 32x32 image here) through a
+    transformer decoder.
     Each query predicts a mask (its mask embedding dotted with the pixel
     embeddings) and a segment embedding, whose cosine similarity with the
     class embeddings (:class:`ClassEmbeddings`) and a learned background
@@ -108,8 +110,7 @@ class ZegFormerHead(BaseDecodeHead):
         self.register_buffer('seen', torch.tensor(seen), persistent=False)
         d = self.channels
         widths = list(self.in_channels)
-        self.laterals = nn.ModuleList(nn.Conv2d(w, d, 1) for w in widths)
-        self.pixel_out = nn.Conv2d(d, d, 3, padding=1)
+        self.pixel_decoder = TopDownPixelDecoder(widths, d)
         self.level_embed = nn.Parameter(torch.zeros(1, len(widths), d))
         self.queries = nn.Embedding(num_queries, d)
         self.decoder = nn.TransformerDecoder(
@@ -137,21 +138,13 @@ class ZegFormerHead(BaseDecodeHead):
         """Class logits over all classes + background (B, Q, C + 1) and
         mask logits (B, Q, h, w) at the finest input level."""
         feats = self._transform_inputs(inputs)
-        levels = [lateral(f) for lateral, f in zip(self.laterals, feats)]
+        levels, pixels = self.pixel_decoder(feats)
         # the queries read every level (Mask2Former's multi-scale memory:
         # at 32x32 inputs the coarsest level alone is one token)
         memory = torch.cat([
             x.flatten(2).transpose(1, 2) + self.level_embed[:, i]
             for i, x in enumerate(levels)
         ], 1)
-        x = levels[-1]
-        for lateral_x in levels[-2::-1]:
-            x = lateral_x + F.interpolate(
-                x,
-                size=lateral_x.shape[-2:],
-                mode='bilinear',
-                align_corners=False)
-        pixels = self.pixel_out(x)
         b = pixels.shape[0]
         q = self.decoder(self.queries.weight[None].expand(b, -1, -1), memory)
         masks = torch.einsum('bqd,bdhw->bqhw', self.mask_embed(q), pixels)
