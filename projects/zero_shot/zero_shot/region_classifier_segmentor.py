@@ -15,6 +15,13 @@ from mmfactdiff.registry import MODELS
 PREPROCESS_KEYS = ('mean', 'std', 'bgr_to_rgb')
 
 
+def _drop_mask_source(module, state_dict: dict, prefix: str, *args) -> None:
+    for key in [
+            k for k in state_dict if k.startswith(prefix + 'mask_source.')
+    ]:
+        del state_dict[key]
+
+
 @MODELS.register_module()
 class RegionClassifierSegmentor(EncoderDecoder):
     """Class-agnostic segments from a mask source, named by a classifier.
@@ -38,9 +45,12 @@ class RegionClassifierSegmentor(EncoderDecoder):
         decode_head (dict): :class:`SegmentClassifierHead` config.
         mask_source (dict, optional): ``config`` (path of a config whose
             ``model`` has ``predict_regions``, e.g. a factorized diffusion
-            config) and ``checkpoint`` (its trained weights, loaded by
-            ``init_weights``; None keeps the random weights, for tests).
-            None: ground-truth segments at test time. Defaults to None.
+            config) and ``checkpoint`` (its trained weights, loaded when
+            the model is built; None keeps random weights, for tests). The
+            mask source is frozen and not saved in this model's
+            checkpoints, so a classifier trained once can be tested with
+            any mask source. None: ground-truth segments at test time.
+            Defaults to None.
         **kwargs: ``EncoderDecoder`` arguments (``data_preprocessor``,
             ``train_cfg``, ``test_cfg``, ``init_cfg``, ...).
     """
@@ -52,7 +62,6 @@ class RegionClassifierSegmentor(EncoderDecoder):
                  **kwargs) -> None:
         super().__init__(backbone=backbone, decode_head=decode_head, **kwargs)
         self.mask_source = None
-        self.mask_checkpoint = None
         if mask_source is None:
             return
         unknown = set(mask_source) - {'config', 'checkpoint'}
@@ -76,25 +85,28 @@ class RegionClassifierSegmentor(EncoderDecoder):
         if not hasattr(source, 'predict_regions'):
             raise TypeError('RegionClassifierSegmentor: the mask source '
                             f'{type(source).__name__} has no predict_regions')
-        source.requires_grad_(False)
-        self.mask_source = source.eval()
-        self.mask_checkpoint = mask_source.get('checkpoint')
-
-    def init_weights(self) -> None:
-        super().init_weights()
-        if self.mask_source is None:
-            return
-        if self.mask_checkpoint is None:
+        checkpoint = mask_source.get('checkpoint')
+        if checkpoint is None:
             print_log(
                 'RegionClassifierSegmentor: mask_source.checkpoint is None: '
                 'the mask source keeps random weights',
                 level=30)
-            return
-        load_checkpoint(
-            self.mask_source,
-            self.mask_checkpoint,
-            map_location='cpu',
-            strict=True)
+        else:
+            load_checkpoint(
+                source, checkpoint, map_location='cpu', strict=True)
+        source.requires_grad_(False)
+        self.mask_source = source.eval()
+        # the mask source is not part of this model's weights: checkpoints
+        # hold the classifier alone, and any mask source can name its
+        # segments with them (model.mask_source.checkpoint at test time)
+        self._register_state_dict_hook(_drop_mask_source)
+        self._register_load_state_dict_pre_hook(self._keep_mask_source)
+
+    def _keep_mask_source(self, state_dict: dict, prefix: str, *args) -> None:
+        """Loading a checkpoint leaves the mask source's weights as they
+        are (and reports none of them missing)."""
+        for key, value in self.mask_source.state_dict().items():
+            state_dict[f'{prefix}mask_source.{key}'] = value
 
     def train(self, mode: bool = True) -> 'RegionClassifierSegmentor':
         super().train(mode)

@@ -168,9 +168,19 @@ def test_segments_are_the_mask_sources_regions(tmp_path):
     model = _model(tmp_path, dict(config=config, checkpoint=ckpt))
     assert isinstance(model, RegionClassifierSegmentor)
     assert isinstance(model.decode_head, SegmentClassifierHead)
-    model.init_weights()  # loads the mask source's weights
-    for k, v in source.state_dict().items():
+    for k, v in source.state_dict().items():  # loaded at build time
         assert torch.equal(model.mask_source.state_dict()[k], v)
+    # checkpoints hold the classifier alone; loading one (strictly) keeps
+    # whichever mask source the model was built with
+    weights = model.state_dict()
+    assert weights and not any(k.startswith('mask_source') for k in weights)
+    other = _model(tmp_path, dict(config=config, checkpoint=None))
+    other.load_state_dict(weights, strict=True)
+    assert not all(
+        torch.equal(other.mask_source.state_dict()[k], v)
+        for k, v in source.state_dict().items())
+    for k, v in weights.items():
+        assert torch.equal(other.state_dict()[k], v)
     model.train()
     assert not model.mask_source.training
     assert not any(p.requires_grad for p in model.mask_source.parameters())
