@@ -5,7 +5,7 @@ text-weight converter), ZegFormer's decoupled head
 (:class:`ZegFormerHead`), given segments named by a classifier
 (:class:`RegionClassifierSegmentor`, :class:`SegmentClassifierHead`), the
 seen/unseen metric
-(:class:`SeenUnseenIoUMetric`) and a label remapping transform."""
+(:class:`SeenUnseenIoUMetric`)."""
 from .class_embeddings import ClassEmbeddings
 from .clip_text_checkpoint import clip_text_to_mmseg, load_clip_text_checkpoint
 from .region_classifier_segmentor import RegionClassifierSegmentor
