@@ -12,28 +12,16 @@ _base_ = './zegformer_r18-q16_1xb8-1k_synthetic-kinds-zs-32x32.py'
 classes = ['background', 'ellipse', 'rectangle', 'triangle', 'star']
 seen = [0, 1, 2, 3]
 factdiff_config = 'configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py'  # noqa: E501
+# ZegFormer's config with its head swapped and the mask source added; the
+# ResNet-18 backbone is inherited
 model = dict(
-    _delete_=True,
     type='RegionClassifierSegmentor',
     # the mask source's normalisation: images to [-1, 1]
     data_preprocessor=dict(
-        type='SegDataPreProcessor',
-        mean=[127.5, 127.5, 127.5],
-        std=[127.5, 127.5, 127.5],
-        bgr_to_rgb=True,
-        pad_val=0,
-        seg_pad_val=255,
-        size=(32, 32)),
+        mean=[127.5, 127.5, 127.5], std=[127.5, 127.5, 127.5]),
     mask_source=dict(config=factdiff_config, checkpoint=None),
-    backbone=dict(
-        type='ResNet',
-        depth=18,
-        num_stages=4,
-        out_indices=(0, 1, 2, 3),
-        norm_cfg=dict(type='BN', requires_grad=True),
-        norm_eval=False,
-        style='pytorch'),
     decode_head=dict(
+        _delete_=True,
         type='SegmentClassifierHead',
         in_channels=[64, 128, 256, 512],
         in_index=[0, 1, 2, 3],
@@ -46,6 +34,4 @@ model = dict(
             vectors='projects/zero_shot/data/'
             'synthetic_kinds_attributes.json'),
         seen_classes=seen,
-        temperature=0.01),
-    train_cfg=dict(),
-    test_cfg=dict(mode='whole'))
+        temperature=0.01))

@@ -1,13 +1,13 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import json
 import os.path as osp
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from mmengine.model import BaseModule
-from torch import Tensor
+from torch import Tensor, nn
 
 from mmfactdiff.registry import MODELS
 from .clip_text_checkpoint import load_clip_text_checkpoint
@@ -110,3 +110,30 @@ class ClassEmbeddings(BaseModule):
     def forward(self) -> Tensor:
         """The (C, D) unit-norm class embeddings."""
         return self.embeddings
+
+
+def build_seen_class_side(owner: str, class_embeddings: dict,
+                          seen_classes: Sequence[int],
+                          num_classes: int) -> Tuple[nn.Module, torch.Tensor]:
+    """Build a head's :class:`ClassEmbeddings` and check its seen classes.
+
+    Args:
+        owner (str): The head's name, for the errors.
+        class_embeddings (dict): :class:`ClassEmbeddings` config.
+        seen_classes (Sequence[int]): Class indices trained on.
+        num_classes (int): The head's ``num_classes``.
+
+    Returns:
+        tuple: The embeddings module and the sorted seen indices (a long
+        tensor).
+    """
+    module = MODELS.build(class_embeddings)
+    names = module.class_names
+    if len(names) != num_classes:
+        raise ValueError(f'{owner}: num_classes={num_classes} but '
+                         f'class_embeddings names {len(names)} classes')
+    seen = sorted({int(c) for c in seen_classes})
+    if not seen or seen[0] < 0 or seen[-1] >= num_classes:
+        raise ValueError(f'{owner}: seen_classes must be class indices in '
+                         f'[0, {num_classes}), got {list(seen_classes)}')
+    return module, torch.tensor(seen)

@@ -8,6 +8,7 @@ from mmseg.utils import ConfigType, SampleList
 from torch import Tensor, nn
 
 from mmfactdiff.registry import MODELS
+from .class_embeddings import build_seen_class_side
 from .top_down_pixel_decoder import TopDownPixelDecoder
 
 
@@ -50,21 +51,13 @@ class SegmentClassifierHead(BaseDecodeHead):
         kwargs.setdefault('input_transform', 'multiple_select')
         kwargs.setdefault('init_cfg', None)
         super().__init__(**kwargs)
-        self.class_embeddings = MODELS.build(class_embeddings)
-        names = self.class_embeddings.class_names
-        if len(names) != self.num_classes:
-            raise ValueError(
-                f'SegmentClassifierHead: num_classes={self.num_classes} but '
-                f'class_embeddings names {len(names)} classes')
-        seen = sorted({int(c) for c in seen_classes})
-        if not seen or seen[0] < 0 or seen[-1] >= self.num_classes:
-            raise ValueError(
-                'SegmentClassifierHead: seen_classes must be class indices '
-                f'in [0, {self.num_classes}), got {list(seen_classes)}')
+        self.class_embeddings, seen = build_seen_class_side(
+            'SegmentClassifierHead', class_embeddings, seen_classes,
+            self.num_classes)
         if not temperature > 0:
             raise ValueError('SegmentClassifierHead: temperature must be > 0,'
                              f' got {temperature!r}')
-        self.register_buffer('seen', torch.tensor(seen), persistent=False)
+        self.register_buffer('seen', seen, persistent=False)
         self.pixel_decoder = TopDownPixelDecoder(self.in_channels,
                                                  self.channels)
         self.segment_embed = nn.Linear(

@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from torchvision.ops import sigmoid_focal_loss
 
 from mmfactdiff.registry import MODELS, TASK_UTILS
+from .class_embeddings import build_seen_class_side
 from .top_down_pixel_decoder import TopDownPixelDecoder
 
 
@@ -96,18 +97,9 @@ class ZegFormerHead(BaseDecodeHead):
         # BaseDecodeHead's default init targets conv_seg, unused here
         kwargs.setdefault('init_cfg', None)
         super().__init__(**kwargs)
-        self.class_embeddings = MODELS.build(class_embeddings)
-        names = self.class_embeddings.class_names
-        if len(names) != self.num_classes:
-            raise ValueError(
-                f'ZegFormerHead: num_classes={self.num_classes} but '
-                f'class_embeddings names {len(names)} classes')
-        seen = sorted({int(c) for c in seen_classes})
-        if not seen or seen[0] < 0 or seen[-1] >= self.num_classes:
-            raise ValueError(f'ZegFormerHead: seen_classes must be class '
-                             f'indices in [0, {self.num_classes}), got '
-                             f'{list(seen_classes)}')
-        self.register_buffer('seen', torch.tensor(seen), persistent=False)
+        self.class_embeddings, seen = build_seen_class_side(
+            'ZegFormerHead', class_embeddings, seen_classes, self.num_classes)
+        self.register_buffer('seen', seen, persistent=False)
         d = self.channels
         widths = list(self.in_channels)
         self.pixel_decoder = TopDownPixelDecoder(widths, d)
