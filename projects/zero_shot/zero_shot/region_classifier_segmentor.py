@@ -128,7 +128,14 @@ class RegionClassifierSegmentor(EncoderDecoder):
             raise ValueError('RegionClassifierSegmentor without mask_source '
                              'takes its test segments from the labels: the '
                              'samples have no gt_sem_seg')
-        gt = torch.stack([s.gt_sem_seg.data[0] for s in data_samples]).long()
+        # labels at the input size (a test pipeline may keep them at the
+        # original one)
+        gt = torch.stack([
+            F.interpolate(
+                s.gt_sem_seg.data[None].float(),
+                size=inputs.shape[-2:],
+                mode='nearest')[0, 0] for s in data_samples
+        ]).long()
         return F.one_hot(gt.clamp(0, self.num_classes),
                          self.num_classes + 1)[..., :-1].permute(0, 3, 1,
                                                                  2).to(inputs)
@@ -138,6 +145,8 @@ class RegionClassifierSegmentor(EncoderDecoder):
                       batch_img_metas,
                       *,
                       data_samples: Optional[SampleList] = None) -> Tensor:
+        """Class scores (B, C, H, W): each segment's softmax over every
+        class, given to its pixels."""
         feats = self.extract_feat(inputs)
         return self.decode_head.predict_segments(
             feats, self.segments(inputs, data_samples), batch_img_metas)
@@ -145,6 +154,8 @@ class RegionClassifierSegmentor(EncoderDecoder):
     def predict(self,
                 inputs: Tensor,
                 data_samples: Optional[SampleList] = None) -> SampleList:
+        """Name the segments and write ``pred_sem_seg`` (and
+        ``seg_logits``) at each image's original size."""
         metas = ([s.metainfo for s in data_samples] if data_samples else [
             dict(
                 img_shape=inputs.shape[2:],
