@@ -9,6 +9,7 @@ from torch import Tensor, nn
 
 from mmfactdiff.registry import MODELS
 from .class_embeddings import build_seen_class_side
+from .seen_segments import seen_segments
 from .top_down_pixel_decoder import TopDownPixelDecoder
 
 
@@ -81,24 +82,13 @@ class SegmentClassifierHead(BaseDecodeHead):
         table = self.class_embeddings().to(emb)
         return emb @ table.t() / self.temperature
 
-    def _seen_segments(self, sample,
-                       size: Sequence[int]) -> Tuple[Tensor, Tensor]:
-        """The seen classes present in a sample and their masks."""
-        gt = sample.gt_sem_seg.data.long()[0]
-        if tuple(gt.shape) != tuple(size):
-            gt = F.interpolate(
-                gt[None, None].float(), size=size, mode='nearest')[0,
-                                                                   0].long()
-        present = [c for c in self.seen.tolist() if (gt == c).any()]
-        labels = torch.tensor(present, dtype=torch.long, device=gt.device)
-        masks = torch.stack([gt == c for c in present]) if present else \
-            gt.new_zeros((0, *size), dtype=torch.bool)
-        return labels, masks
-
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
              train_cfg: ConfigType) -> Dict[str, Tensor]:
         size = batch_data_samples[0].gt_sem_seg.data.shape[-2:]
-        per_image = [self._seen_segments(s, size) for s in batch_data_samples]
+        per_image = [
+            seen_segments(s.gt_sem_seg.data, size, self.seen, self.num_classes,
+                          self.ignore_index)[:2] for s in batch_data_samples
+        ]
         num = max(len(labels) for labels, _ in per_image)
         if num == 0:
             raise ValueError('SegmentClassifierHead: no pixel of a seen '

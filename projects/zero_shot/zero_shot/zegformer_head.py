@@ -11,6 +11,7 @@ from torchvision.ops import sigmoid_focal_loss
 
 from mmfactdiff.registry import MODELS, TASK_UTILS
 from .class_embeddings import build_seen_class_side
+from .seen_segments import seen_segments
 from .top_down_pixel_decoder import TopDownPixelDecoder
 
 
@@ -148,21 +149,6 @@ class ZegFormerHead(BaseDecodeHead):
         cls = seg @ table.t() / self.temperature
         return cls, masks
 
-    def _targets(self, sample, size) -> Tuple[Tensor, Tensor, Tensor]:
-        """Seen classes present, their masks, and the pixels to score."""
-        gt = sample.gt_sem_seg.data.long()
-        gt = F.interpolate(
-            gt[None].float(), size=size, mode='nearest')[0, 0].long()
-        seen = torch.zeros(
-            self.num_classes + 1, dtype=torch.bool, device=gt.device)
-        seen[self.seen] = True
-        valid = (gt != self.ignore_index)
-        valid &= seen[gt.clamp(0, self.num_classes)]
-        labels = gt[valid].unique()
-        masks = torch.stack([gt == c for c in labels]) if len(labels) else \
-            gt.new_zeros((0, *size), dtype=torch.bool)
-        return labels, masks, valid
-
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
              train_cfg: ConfigType) -> Dict[str, Tensor]:
         cls, masks = self.forward(inputs)
@@ -178,7 +164,11 @@ class ZegFormerHead(BaseDecodeHead):
         bg = len(columns) - 1
         loss_cls, loss_focal, loss_dice, matched = 0., 0., 0., 0
         for i, sample in enumerate(batch_data_samples):
-            labels, gt_masks, valid = self._targets(sample, masks.shape[-2:])
+            labels, gt_masks, valid = seen_segments(sample.gt_sem_seg.data,
+                                                    masks.shape[-2:],
+                                                    self.seen,
+                                                    self.num_classes,
+                                                    self.ignore_index)
             target = torch.full((cls.shape[1], ),
                                 bg,
                                 dtype=torch.long,
