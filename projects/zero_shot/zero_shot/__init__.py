@@ -3,19 +3,28 @@
 text features from a local checkpoint, or a file of class vectors; the CLIP
 text-weight converter), ZegFormer's decoupled head
 (:class:`ZegFormerHead`), given segments named by a classifier
-(:class:`RegionClassifierSegmentor`, :class:`SegmentClassifierHead`), the
-seen/unseen metric
+(:class:`RegionClassifierSegmentor`, :class:`SegmentClassifierHead`),
+PADing's generated unseen-class features (:class:`PADingSegmentor`,
+:class:`PrimitiveGenerator`, :class:`GMMNLoss`, trained with two optimizers
+through :class:`SubmoduleOptimWrapperConstructor`), the seen/unseen metric
 (:class:`SeenUnseenIoUMetric`)."""
 from .class_embeddings import ClassEmbeddings
 from .clip_text_checkpoint import clip_text_to_mmseg, load_clip_text_checkpoint
+from .gmmn_loss import GMMNLoss
+from .pading_segmentor import PADingSegmentor
+from .primitive_generator import PrimitiveGenerator
 from .region_classifier_segmentor import RegionClassifierSegmentor
 from .seen_unseen_iou_metric import SeenUnseenIoUMetric
 from .segment_classifier_head import SegmentClassifierHead
+from .submodule_optim_wrapper_constructor import \
+    SubmoduleOptimWrapperConstructor
 from .top_down_pixel_decoder import TopDownPixelDecoder
 from .zegformer_head import ZegFormerHead
 
 __all__ = [
-    'ClassEmbeddings', 'RegionClassifierSegmentor', 'SeenUnseenIoUMetric',
-    'SegmentClassifierHead', 'TopDownPixelDecoder', 'ZegFormerHead',
-    'clip_text_to_mmseg', 'load_clip_text_checkpoint'
+    'ClassEmbeddings', 'GMMNLoss', 'PADingSegmentor', 'PrimitiveGenerator',
+    'RegionClassifierSegmentor', 'SeenUnseenIoUMetric',
+    'SegmentClassifierHead', 'SubmoduleOptimWrapperConstructor',
+    'TopDownPixelDecoder', 'ZegFormerHead', 'clip_text_to_mmseg',
+    'load_clip_text_checkpoint'
 ]

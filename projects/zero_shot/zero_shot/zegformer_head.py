@@ -127,9 +127,10 @@ class ZegFormerHead(BaseDecodeHead):
         # the class side is frozen (conv_seg of BaseDecodeHead is unused)
         self.conv_seg = None
 
-    def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
-        """Class logits over all classes + background (B, Q, C + 1) and
-        mask logits (B, Q, h, w) at the finest input level."""
+    def forward_queries(self,
+                        inputs: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Query embeddings (B, Q, D) and mask logits (B, Q, h, w) at the
+        finest input level: the class-agnostic segments, before naming."""
         feats = self._transform_inputs(inputs)
         levels, pixels = self.pixel_decoder(feats)
         # the queries read every level (Mask2Former's multi-scale memory:
@@ -141,13 +142,67 @@ class ZegFormerHead(BaseDecodeHead):
         b = pixels.shape[0]
         q = self.decoder(self.queries.weight[None].expand(b, -1, -1), memory)
         masks = torch.einsum('bqd,bdhw->bqhw', self.mask_embed(q), pixels)
-        seg = F.normalize(self.segment_embed(q), dim=-1)
+        return q, masks
+
+    def classify(self, queries: Tensor) -> Tensor:
+        """Cosine class logits (B, Q, C + 1) of query embeddings against
+        the class embeddings and the background embedding."""
+        seg = F.normalize(self.segment_embed(queries), dim=-1)
         table = torch.cat([
             self.class_embeddings().to(seg),
             F.normalize(self.bg_embed, dim=-1)
         ])
-        cls = seg @ table.t() / self.temperature
-        return cls, masks
+        return seg @ table.t() / self.temperature
+
+    def forward(self, inputs: Sequence[Tensor]) -> Tuple[Tensor, Tensor]:
+        """Class logits over all classes + background (B, Q, C + 1) and
+        mask logits (B, Q, h, w) at the finest input level."""
+        q, masks = self.forward_queries(inputs)
+        return self.classify(q), masks
+
+    def match(self, cls: Tensor, masks: Tensor,
+              batch_data_samples: SampleList) -> List[Tuple[Tensor, ...]]:
+        """Match each image's seen-class segments to queries.
+
+        Args:
+            cls (Tensor): Class logits (B, Q, C + 1) over all classes.
+            masks (Tensor): Mask logits (B, Q, h, w).
+            batch_data_samples (list): Samples with ``gt_sem_seg``.
+
+        Returns:
+            list[tuple]: Per image: matched query indices, their classes
+            (label indices), the matched segments' masks (M, h, w) and the
+            scored pixels (h, w; seen classes only). Empty for an image
+            without seen-class pixels.
+        """
+        # matching scores the seen classes and the background only
+        columns = torch.cat(
+            [self.seen, self.seen.new_tensor([self.num_classes])])
+        to_col = torch.full((self.num_classes + 1, ),
+                            -1,
+                            dtype=torch.long,
+                            device=cls.device)
+        to_col[columns] = torch.arange(len(columns), device=cls.device)
+        out = []
+        for i, sample in enumerate(batch_data_samples):
+            labels, gt_masks, valid = seen_segments(sample.gt_sem_seg.data,
+                                                    masks.shape[-2:],
+                                                    self.seen,
+                                                    self.num_classes,
+                                                    self.ignore_index)
+            if not len(labels):
+                empty = labels.new_zeros((0, ))
+                out.append((empty, empty, gt_masks, valid))
+                continue
+            # costs on the scored pixels only
+            pred = InstanceData(
+                scores=cls[i, :, columns].detach(),
+                masks=masks[i, :, valid].detach())
+            gt = InstanceData(
+                labels=to_col[labels], masks=gt_masks[:, valid].float())
+            q_idx, g_idx = self.assigner.assign(pred, gt)
+            out.append((q_idx, labels[g_idx], gt_masks[g_idx], valid))
+        return out
 
     def loss(self, inputs: Tuple[Tensor], batch_data_samples: SampleList,
              train_cfg: ConfigType) -> Dict[str, Tensor]:
@@ -155,44 +210,33 @@ class ZegFormerHead(BaseDecodeHead):
         # training scores the seen classes and the background only
         columns = torch.cat(
             [self.seen, self.seen.new_tensor([self.num_classes])])
-        cls = cls[..., columns]
         to_col = torch.full((self.num_classes + 1, ),
                             -1,
                             dtype=torch.long,
                             device=cls.device)
         to_col[columns] = torch.arange(len(columns), device=cls.device)
         bg = len(columns) - 1
+        weight = cls.new_ones(len(columns))
+        weight[bg] = self.no_object_weight
         loss_cls, loss_focal, loss_dice, matched = 0., 0., 0., 0
-        for i, sample in enumerate(batch_data_samples):
-            labels, gt_masks, valid = seen_segments(sample.gt_sem_seg.data,
-                                                    masks.shape[-2:],
-                                                    self.seen,
-                                                    self.num_classes,
-                                                    self.ignore_index)
+        matches = self.match(cls, masks, batch_data_samples)
+        for i, (q_idx, labels, gt_masks, valid) in enumerate(matches):
             target = torch.full((cls.shape[1], ),
                                 bg,
                                 dtype=torch.long,
                                 device=cls.device)
-            if len(labels):
-                # costs on the scored pixels only
-                pred = InstanceData(
-                    scores=cls[i].detach(), masks=masks[i, :, valid].detach())
-                gt = InstanceData(
-                    labels=to_col[labels], masks=gt_masks[:, valid].float())
-                q_idx, g_idx = self.assigner.assign(pred, gt)
-                target[q_idx] = to_col[labels[g_idx]]
+            if len(q_idx):
+                target[q_idx] = to_col[labels]
                 m = masks[i, q_idx][:, valid]
-                t = gt_masks[g_idx][:, valid].float()
+                t = gt_masks[:, valid].float()
                 loss_focal = loss_focal + sigmoid_focal_loss(
                     m, t, reduction='none').mean(1).sum()
                 p = m.sigmoid()
                 dice = 1 - (2 * (p * t).sum(1) + 1) / (p.sum(1) + t.sum(1) + 1)
                 loss_dice = loss_dice + dice.sum()
                 matched += len(q_idx)
-            weight = cls.new_ones(len(columns))
-            weight[bg] = self.no_object_weight
             loss_cls = loss_cls + F.cross_entropy(
-                cls[i], target, weight=weight)
+                cls[i, :, columns], target, weight=weight)
         n = max(matched, 1)
         return dict(
             loss_cls=self.cls_weight * loss_cls / len(batch_data_samples),
