@@ -15,7 +15,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 bash tools/setup_env.sh
 PY="$REPO/.venv/bin/python"
-CONFIG="${CONFIG:-configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py}"
+CONFIG="${CONFIG:-configs/factdiff/factdiff_unet-probe-k2-ema_1xb32-1500_synthetic-32x32.py}"
 WORK_DIR="${1:-work_dirs/main}"
 shift || true
 SEED="${SEED:-0}"

@@ -16,6 +16,7 @@ PROBE = osp.join(
     REPO_ROOT, 'projects/emergence_study/configs/'
     'factdiff_probe-unet-k2_1xb32-1k_simple-shapes-32x32.py')
 TOOLS = 'projects/emergence_study/tools/'
+MAIN = 'configs/factdiff/factdiff_unet-probe-k2-ema_1xb32-1500_synthetic-32x32.py'  # noqa: E501
 
 
 def test_probe_config_has_the_probes_parameter_count():
@@ -308,11 +309,22 @@ def test_tables_are_generated_from_rows(tmp_path):
     assert '| k | 0 | 0 |' in text
 
 
+def _assert_same_data(main: Config, study: Config) -> None:
+    from mmfactdiff.registry import DATASETS
+    for loader in ('train_dataloader', 'val_dataloader'):
+        a, b = main[loader], study[loader]
+        assert a.batch_size == b.batch_size
+        # the main configs spell out two defaults the study configs leave
+        da, db = (DATASETS.build(x.dataset) for x in (a, b))
+        assert len(da) == len(db)
+        assert (da.render(3)[0] == db.render(3)[0]).all()
+        assert (da.num_kinds, da.label_mode) == (db.num_kinds, db.label_mode)
+
+
 def test_main_job_config_is_the_probe_config_on_the_builtin_data():
     """The README's main job and the study's probe config on the built-in
     data are one setting (the study's rows of that config are the main
     job's evidence): same model, optimisation, schedule and data."""
-    from mmfactdiff.registry import DATASETS
     main = Config.fromfile(
         osp.join(
             REPO_ROOT, 'configs/factdiff/'
@@ -327,14 +339,35 @@ def test_main_job_config_is_the_probe_config_on_the_builtin_data():
     assert [
         h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
     ] == study.custom_hooks
-    for loader in ('train_dataloader', 'val_dataloader'):
-        a, b = main[loader], study[loader]
-        assert a.batch_size == b.batch_size
-        # the main config spells out two defaults the study config leaves
-        da, db = (DATASETS.build(x.dataset) for x in (a, b))
-        assert len(da) == len(db)
-        assert (da.render(3)[0] == db.render(3)[0]).all()
-        assert (da.num_kinds, da.label_mode) == (db.num_kinds, db.label_mode)
+    _assert_same_data(main, study)
+
+
+def test_main_job_config_is_the_measured_ema_setting():
+    """The README's main job is the study's EMA remedy trained for 1,500
+    iterations under bf16 autocast, the setting whose five seeds are the
+    rows "remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations"
+    (those runs gave the autocast through --amp --amp-dtype bfloat16)."""
+    main = Config.fromfile(osp.join(REPO_ROOT, MAIN))
+    study = Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'projects/emergence_study/configs/remedies/'
+            'factdiff_probe-unet-k2-ema0.01_1xb32-1500_'
+            'synthetic-shapes-32x32.py'))
+    study.merge_from_dict({'optim_wrapper.type': 'AutocastOptimWrapper'})
+    # the runs' --amp-dtype bfloat16 is AutocastOptimWrapper's default
+    assert main.optim_wrapper.get('dtype', 'bfloat16') == 'bfloat16'
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
+                'randomness'):
+        assert main[key] == study[key], key
+    assert [
+        h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
+    ] == study.custom_hooks
+    _assert_same_data(main, study)
+    assert main.train_cfg.max_iters == 1500
+    assert any(h.type == 'EMAHook' for h in main.custom_hooks)
+    # and it is what the README's main job runs
+    with open(osp.join(REPO_ROOT, 'tools/run_main.sh')) as f:
+        assert MAIN in f.read()
 
 
 def test_metafile_reports_the_main_jobs_rows():
@@ -355,6 +388,31 @@ def test_metafile_reports_the_main_jobs_rows():
         for r in rows
         if r['metric'] == 'fg_IoU' and r['iterations'] == 1000 and r['method']
         in ('factorized (probe config)', 'factorized (main job)')
+    }
+    assert sorted(values) == [0, 1, 2, 3, 4]
+    assert reported == pytest.approx(
+        statistics.mean(values.values()), abs=0.005)
+
+
+def test_metafile_reports_the_ema_main_jobs_rows():
+    """The current main job's metafile number is the mean of the five seeds
+    of its setting at 1,500 iterations."""
+    import statistics
+
+    import yaml
+    with open(osp.join(REPO_ROOT, 'configs/factdiff/metafile.yaml')) as f:
+        models = {m['Name']: m for m in yaml.safe_load(f)['Models']}
+    main = models[osp.splitext(osp.basename(MAIN))[0]]
+    assert main['Config'] == MAIN
+    reported = main['Results'][0]['Metrics']['fg IoU']
+    with open(osp.join(REPO_ROOT,
+                       'docs/data/results/synthetic_shapes.json')) as f:
+        rows = json.load(f)
+    values = {
+        r['seed']: r['value']
+        for r in rows
+        if r['metric'] == 'fg_IoU' and r['iterations'] == 1500 and r['method']
+        == 'remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations'
     }
     assert sorted(values) == [0, 1, 2, 3, 4]
     assert reported == pytest.approx(
