@@ -123,7 +123,10 @@ model = dict(
         num_queries=100,
         num_decoder_layers=6,
         num_heads=8,
-        temperature=0.01),
+        temperature=0.01,
+        # the original's VOC evaluation (zegformer_R101_bs32_10k_vit16_voc_
+        # gzss_eval.yaml: GZERO_CALIBRATE 0.1, there with its CLIP branch)
+        seen_calibration=0.1),
     train_cfg=dict(),
     test_cfg=dict(mode='whole'))
 # MaskFormer's solver, which ZegFormer inherits: AdamW 1e-4, weight decay

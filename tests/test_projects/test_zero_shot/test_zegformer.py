@@ -116,3 +116,21 @@ def test_seen_unseen_metric():
     assert out['hIoU'] == pytest.approx(50.0)
     with pytest.raises(ValueError, match='disjoint'):
         SeenUnseenIoUMetric(seen_classes=[0], unseen_classes=[0])
+
+
+def test_seen_calibration_lowers_only_the_seen_scores(tmp_path):
+    init_default_scope('mmseg')
+    torch.manual_seed(0)
+    head = _head(tmp_path)
+    torch.manual_seed(0)
+    calibrated = _head(tmp_path, seen_calibration=0.1)
+    calibrated.load_state_dict(head.state_dict())
+    metas = [dict(img_shape=(8, 8))] * 2
+    head.eval()
+    calibrated.eval()
+    with torch.no_grad():
+        a = head.predict(_feats(), metas, {})
+        b = calibrated.predict(_feats(), metas, {})
+    # seen classes 0 and 1 lose 0.1 everywhere, the unseen class 2 nothing
+    assert torch.allclose(b[:, :2], a[:, :2] - 0.1, atol=1e-6)
+    assert torch.equal(b[:, 2], a[:, 2])
