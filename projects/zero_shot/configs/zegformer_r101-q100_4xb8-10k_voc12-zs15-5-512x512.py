@@ -11,8 +11,8 @@
 # val by mIoU over the seen and the unseen classes and their harmonic
 # mean. Not run here (no VOC, no CLIP weights, no GPU); a test trains and
 # tests a shrunk copy on generated VOC-layout data and CLIP weights.
-# Differs from the original: no CLIP image branch (cropmask fusion) and no
-# calibration (projects/zero_shot README).
+# The original's CLIP image branch (cropmask fusion at 2/3), used at
+# evaluation only: the ..._zegformer-clip_... config.
 _base_ = ['../../../configs/_base_/default_runtime.py']
 custom_imports = dict(
     imports=['mmfactdiff', 'projects.zero_shot.zero_shot'],
@@ -87,7 +87,7 @@ val_evaluator = dict(
     class_names=list(voc_classes))
 test_evaluator = val_evaluator
 model = dict(
-    type='EncoderDecoder',
+    type='ZegFormerSegmentor',
     data_preprocessor=dict(
         type='SegDataPreProcessor',
         mean=[123.675, 116.28, 103.53],

@@ -257,7 +257,15 @@ class ZegFormerHead(BaseDecodeHead):
                 test_cfg: ConfigType) -> Tensor:
         """Semantic scores (B, C, H, W) over every class, seen or not."""
         cls, masks = self.forward(inputs)
-        probs = cls.softmax(-1)[..., :-1]
+        return self.semantic_scores(
+            cls.softmax(-1)[..., :-1], masks, batch_img_metas)
+
+    def semantic_scores(self, probs: Tensor, masks: Tensor,
+                        batch_img_metas: List[dict]) -> Tensor:
+        """Per-pixel class scores from the segments' class probabilities
+        (B, Q, C) and mask logits (B, Q, h, w): ``sum_q p_q(c)
+        sigmoid(m_q)``, the seen classes lowered by ``seen_calibration``,
+        at the input size."""
         seg = torch.einsum('bqc,bqhw->bchw', probs, masks.sigmoid())
         if self.seen_calibration:
             seg[:, self.seen] = seg[:, self.seen] - self.seen_calibration

@@ -136,3 +136,34 @@ def test_trains_and_tests_with_the_standard_tools(tmp_path):
         str(tmp_path / 'test')
     ])
     assert 'mIoU_seen' in log and 'mIoU_unseen' in log and 'hIoU' in log
+    # the same checkpoint tested with the CLIP image branch (the
+    # zegformer-clip config), both CLIP towers from one generated file
+    from test_projects.test_zero_shot.test_clip_image_branch import VIT
+    from test_projects.test_zero_shot.test_clip_image_branch import \
+        _clip_state as _clip_visual
+    both = dict(_clip_state())
+    both.update({
+        k: v
+        for k, v in _clip_visual().items()
+        if k != 'logit_scale' and not k.startswith('token_')
+    })
+    torch.save(both, str(tmp_path / 'clip_both.pth'))
+    cfg = Config.fromfile(config)
+    clip_cfg = Config.fromfile(CONFIG.replace('zegformer_', 'zegformer-clip_'))
+    branch = dict(clip_cfg.model.clip_branch)
+    branch.update(
+        encoder=VIT,
+        output_dims=OUT,
+        crop_size=32,
+        checkpoint=str(tmp_path / 'clip_both.pth'))
+    cfg.model.clip_branch = branch
+    cfg.model.decode_head.class_embeddings.clip_checkpoint = str(
+        tmp_path / 'clip_both.pth')
+    clip_config = str(tmp_path / 'voc_zs_clip_tiny.py')
+    cfg.dump(clip_config)
+    log = _run([
+        'tools/test.py', clip_config,
+        osp.join(work, 'iter_2.pth'), '--work-dir',
+        str(tmp_path / 'test_clip')
+    ])
+    assert 'hIoU' in log
