@@ -3,7 +3,7 @@
 factorized model is measured against, as mmseg segmentors, and the
 collapse remedies that measured no better than training without them
 (the collapse guard, low-noise mask gradients, the region usage floor,
-restarting the mask generator's output),
+restarting the mask generator's output, oversampling low noise levels),
 kept to reproduce their rows."""
 from .bounded_logits_mask_head import BoundedLogitsMaskHead
 from .collapse_guard_hook import (CollapseGuardHook,
@@ -12,13 +12,15 @@ from .collapse_guard_hook import (CollapseGuardHook,
 from .colour_kmeans_segmentor import ColourKMeansSegmentor
 from .label_free_segmentor import LabelFreeSegmentor
 from .low_noise_mask_grad_segmentor import LowNoiseMaskGradSegmentor
+from .low_noise_oversampling_scheduler import LowNoiseOversamplingScheduler
 from .prior_mask_segmentor import PriorMaskSegmentor
 from .region_restart_hook import RegionRestartHook
 from .region_usage_floor_loss import RegionUsageFloorLoss
 
 __all__ = [
     'BoundedLogitsMaskHead', 'CollapseGuardHook', 'ColourKMeansSegmentor',
-    'LabelFreeSegmentor', 'LowNoiseMaskGradSegmentor', 'PriorMaskSegmentor',
-    'RegionRestartHook', 'RegionUsageFloorLoss', 'mean_smallest_region_share',
+    'LabelFreeSegmentor', 'LowNoiseMaskGradSegmentor',
+    'LowNoiseOversamplingScheduler', 'PriorMaskSegmentor', 'RegionRestartHook',
+    'RegionUsageFloorLoss', 'mean_smallest_region_share',
     'smallest_region_share'
 ]
