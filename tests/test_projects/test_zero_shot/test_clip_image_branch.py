@@ -1,14 +1,13 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """projects/zero_shot: ZegFormer's CLIP image branch (CLIPImageClassifier,
 the CLIP image-weight converter, ZegFormerSegmentor's fusion)."""
-import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from mmengine.config import ConfigDict
 from mmengine.registry import init_default_scope
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
+from test_projects.test_zero_shot.test_pading import _model_cfg
 
 from projects.zero_shot.zero_shot import (CLIPImageClassifier,
                                           ZegFormerSegmentor, mask_boxes)
@@ -179,39 +178,10 @@ def test_cropmask_crops_hide_the_rest_of_the_image(tmp_path):
 
 
 def _segmentor_cfg(tmp_path, **kwargs):
-    np.save(tmp_path / 'v.npy', np.eye(3, OUT, dtype=np.float32))
-    cfg = dict(
-        type='ZegFormerSegmentor',
-        data_preprocessor=dict(
-            type='SegDataPreProcessor',
-            mean=[120., 110., 100.],
-            std=[60., 60., 60.],
-            bgr_to_rgb=True,
-            size=(16, 16)),
-        backbone=dict(
-            type='ResNet',
-            depth=18,
-            base_channels=8,
-            stem_channels=8,
-            num_stages=2,
-            strides=(1, 2),
-            dilations=(1, 1),
-            out_indices=(0, 1)),
-        decode_head=dict(
-            type='ZegFormerHead',
-            in_channels=[8, 16],
-            in_index=[0, 1],
-            channels=16,
-            num_classes=3,
-            class_embeddings=dict(
-                type='ClassEmbeddings',
-                class_names=['a', 'b', 'c'],
-                vectors=str(tmp_path / 'v.npy')),
-            seen_classes=[0, 1],
-            num_queries=4,
-            num_decoder_layers=1,
-            num_heads=2),
-        test_cfg=ConfigDict(mode='whole'))
+    cfg = _model_cfg(tmp_path, vector_dims=OUT, type='ZegFormerSegmentor')
+    # the CLIP branch reads RGB pixels back from the normalised inputs
+    cfg['data_preprocessor'].update(
+        mean=[120., 110., 100.], std=[60., 60., 60.], bgr_to_rgb=True)
     cfg.update(kwargs)
     return cfg
 

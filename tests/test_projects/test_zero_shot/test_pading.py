@@ -71,8 +71,11 @@ def test_primitive_generator_draws_noisy_features_with_structure_loss():
         PrimitiveGenerator(vector_dims=3, embed_dims=6, num_heads=4)
 
 
-def _model_cfg(tmp_path, **kwargs):
-    np.save(tmp_path / 'v.npy', np.eye(3, dtype=np.float32))
+def _model_cfg(tmp_path, vector_dims=3, **kwargs):
+    """A tiny ZegFormer model (ResNet-18 at base width 8, 4 queries) over
+    classes a, b (seen) and c (unseen); also used by the CLIP-branch
+    tests."""
+    np.save(tmp_path / 'v.npy', np.eye(3, vector_dims, dtype=np.float32))
     cfg = dict(
         type='EncoderDecoder',
         data_preprocessor=dict(
