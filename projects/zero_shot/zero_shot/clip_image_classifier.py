@@ -19,11 +19,6 @@ CLIP_MEAN = (122.7709383, 116.7460125, 104.09373615)
 CLIP_STD = (68.5005327, 66.6321579, 70.32316305)
 
 
-def _drop_own(module, state_dict: dict, prefix: str, *args) -> None:
-    for key in [k for k in state_dict if k.startswith(prefix)]:
-        del state_dict[key]
-
-
 def mask_boxes(masks: Tensor) -> Tensor:
     """Boxes (N, 4: x1, y1, x2, y2, pixel indices) around binary masks
     (N, H, W); a mask whose box has no area (empty, one row or one
@@ -58,9 +53,10 @@ class CLIPImageClassifier(BaseModule):
 
     The CLIP weights come from ``checkpoint`` (a local OpenAI CLIP state
     dict, :func:`load_clip_image_checkpoint`), loaded when the module is
-    built and again by :meth:`init_weights`; they are frozen and not saved
-    in the model's checkpoints, so a head trained without this branch is
-    tested with it by adding it to the test config.
+    built and again by :meth:`init_weights`, and frozen;
+    :class:`ZegFormerSegmentor` leaves them out of its checkpoints, so a
+    head trained without this branch is tested with it by adding it to the
+    test config.
 
     Args:
         encoder (dict): mmseg ``VisionTransformer`` config of CLIP's image
@@ -126,10 +122,6 @@ class CLIPImageClassifier(BaseModule):
         self.crop_size = crop_size
         self._load()
         self.requires_grad_(False)
-        # CLIP's weights are the file's, not the model's: not saved, and
-        # loading a checkpoint leaves them as they are
-        self._register_state_dict_hook(_drop_own)
-        self._register_load_state_dict_pre_hook(self._keep_own)
 
     def _load(self) -> None:
         self._loaded = False
@@ -154,13 +146,6 @@ class CLIPImageClassifier(BaseModule):
                 f'(missing {result.missing_keys[:3]}, unexpected '
                 f'{result.unexpected_keys[:3]}): {hint}')
         self._loaded = True
-
-    def _keep_own(self, state_dict: dict, prefix: str, *args) -> None:
-        """Loading a checkpoint (which has none of CLIP's weights) keeps
-        the current ones and reports none of them missing."""
-        for name, value in list(self.named_parameters()) + list(
-                self.named_buffers()):
-            state_dict.setdefault(prefix + name, value.detach())
 
     def init_weights(self) -> None:
         """Reload the CLIP weights (an initialisation must not replace

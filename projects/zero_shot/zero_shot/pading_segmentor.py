@@ -41,7 +41,8 @@ class PADingSegmentor(EncoderDecoder):
        ``num_choose`` unseen classes (at ``unseen_weight``).
 
     Inference replaces the head's cosine classification by the new
-    classifier: ``sum_q softmax(classifier(q))[:C] * sigmoid(mask_q)``.
+    classifier: ``sum_q softmax(classifier(q))[:C] * sigmoid(mask_q)``
+    (the head's :meth:`~ZegFormerHead.semantic_scores`).
 
     Args:
         backbone (dict): Backbone config (the stage-1 model's).
@@ -53,7 +54,8 @@ class PADingSegmentor(EncoderDecoder):
         gmmn_loss (dict): Moment-matching loss config. Defaults to
             ``dict(type='GMMNLoss')``.
         frozen_checkpoint (str, optional): Checkpoint of the stage-1 model
-            (backbone and decode head), loaded by :meth:`init_weights`
+            (backbone and decode head, every weight of both: a checkpoint
+            of another model is refused), loaded by :meth:`init_weights`
             before training. Training refuses to start without it. A
             trained PADing checkpoint holds the frozen part too, so testing
             needs no second file. Defaults to None.
@@ -125,7 +127,7 @@ class PADingSegmentor(EncoderDecoder):
                 stage1,
                 self.frozen_checkpoint,
                 map_location='cpu',
-                strict=False,
+                strict=True,
                 revise_keys=[(r'^module\.', '')])
             self._frozen_loaded = True
 
@@ -240,10 +242,10 @@ class PADingSegmentor(EncoderDecoder):
                       batch_img_metas: List[dict]) -> Tensor:
         """Class scores (B, C, H, W): the frozen model's segments named by
         the new classifier."""
-        q, masks = self.decode_head.forward_queries(self.extract_feat(inputs))
-        probs = self.classifier(q).softmax(-1)[..., :-1]
-        seg = torch.einsum('bqc,bqhw->bchw', probs, masks.sigmoid())
-        return self.decode_head.predict_by_feat(seg, batch_img_metas)
+        head = self.decode_head
+        q, masks = head.forward_queries(self.extract_feat(inputs))
+        return head.semantic_scores(
+            self.classifier(q).softmax(-1)[..., :-1], masks, batch_img_metas)
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
         raise NotImplementedError(

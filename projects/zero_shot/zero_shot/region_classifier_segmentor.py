@@ -11,15 +11,9 @@ from mmseg.utils import ConfigType, OptConfigType, SampleList
 from torch import Tensor
 
 from mmfactdiff.registry import MODELS
+from .checkpoint_exclusion import keep_out_of_checkpoints
 
 PREPROCESS_KEYS = ('mean', 'std', 'bgr_to_rgb')
-
-
-def _drop_mask_source(module, state_dict: dict, prefix: str, *args) -> None:
-    for key in [
-            k for k in state_dict if k.startswith(prefix + 'mask_source.')
-    ]:
-        del state_dict[key]
 
 
 @MODELS.register_module()
@@ -99,14 +93,7 @@ class RegionClassifierSegmentor(EncoderDecoder):
         # the mask source is not part of this model's weights: checkpoints
         # hold the classifier alone, and any mask source can name its
         # segments with them (model.mask_source.checkpoint at test time)
-        self._register_state_dict_hook(_drop_mask_source)
-        self._register_load_state_dict_pre_hook(self._keep_mask_source)
-
-    def _keep_mask_source(self, state_dict: dict, prefix: str, *args) -> None:
-        """Loading a checkpoint leaves the mask source's weights as they
-        are (and reports none of them missing)."""
-        for key, value in self.mask_source.state_dict().items():
-            state_dict[f'{prefix}mask_source.{key}'] = value
+        keep_out_of_checkpoints(self, 'mask_source')
 
     def train(self, mode: bool = True) -> 'RegionClassifierSegmentor':
         super().train(mode)

@@ -170,6 +170,15 @@ class ZegFormerHead(BaseDecodeHead):
         q, masks = self.forward_queries(inputs)
         return self.classify(q), masks
 
+    def _seen_columns(self) -> Tuple[Tensor, Tensor]:
+        """The logit columns of the seen classes and the background, and
+        each label's column among them (-1 for unseen classes)."""
+        columns = torch.cat(
+            [self.seen, self.seen.new_tensor([self.num_classes])])
+        to_col = columns.new_full((self.num_classes + 1, ), -1)
+        to_col[columns] = torch.arange(len(columns), device=columns.device)
+        return columns, to_col
+
     def match(self, cls: Tensor, masks: Tensor,
               batch_data_samples: SampleList) -> List[Tuple[Tensor, ...]]:
         """Match each image's seen-class segments to queries.
@@ -186,13 +195,7 @@ class ZegFormerHead(BaseDecodeHead):
             without seen-class pixels.
         """
         # matching scores the seen classes and the background only
-        columns = torch.cat(
-            [self.seen, self.seen.new_tensor([self.num_classes])])
-        to_col = torch.full((self.num_classes + 1, ),
-                            -1,
-                            dtype=torch.long,
-                            device=cls.device)
-        to_col[columns] = torch.arange(len(columns), device=cls.device)
+        columns, to_col = self._seen_columns()
         out = []
         for i, sample in enumerate(batch_data_samples):
             labels, gt_masks, valid = seen_segments(sample.gt_sem_seg.data,
@@ -218,13 +221,7 @@ class ZegFormerHead(BaseDecodeHead):
              train_cfg: ConfigType) -> Dict[str, Tensor]:
         cls, masks = self.forward(inputs)
         # training scores the seen classes and the background only
-        columns = torch.cat(
-            [self.seen, self.seen.new_tensor([self.num_classes])])
-        to_col = torch.full((self.num_classes + 1, ),
-                            -1,
-                            dtype=torch.long,
-                            device=cls.device)
-        to_col[columns] = torch.arange(len(columns), device=cls.device)
+        columns, to_col = self._seen_columns()
         bg = len(columns) - 1
         weight = cls.new_ones(len(columns))
         weight[bg] = self.no_object_weight

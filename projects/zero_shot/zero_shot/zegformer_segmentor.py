@@ -7,6 +7,7 @@ from mmseg.utils import ConfigType, OptConfigType
 from torch import Tensor
 
 from mmfactdiff.registry import MODELS
+from .checkpoint_exclusion import keep_out_of_checkpoints
 from .zegformer_head import ZegFormerHead
 
 
@@ -71,6 +72,9 @@ class ZegFormerSegmentor(EncoderDecoder):
                     'ZegFormerSegmentor: the CLIP branch reads RGB images: '
                     'set model.data_preprocessor.bgr_to_rgb=True')
             self.clip_branch = MODELS.build(clip_branch)
+            # CLIP's weights are the file's, not the model's: not saved,
+            # and loading a checkpoint leaves them as they are
+            keep_out_of_checkpoints(self, 'clip_branch')
         self.clip_weight = clip_weight
 
     def fuse(self, cls: Tensor, clip_logits: Tensor) -> Tensor:

@@ -370,49 +370,33 @@ def test_main_job_config_is_the_measured_ema_setting():
         assert MAIN in f.read()
 
 
-def test_metafile_reports_the_main_jobs_rows():
-    """The metafile's main-job number is the mean of its result rows (the
-    five seeds at 1,000 iterations, in the test output's percent)."""
+@pytest.mark.parametrize(
+    'config,iterations,methods', [
+        ('configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py',
+         1000, ('factorized (probe config)', 'factorized (main job)')),
+        (MAIN, 1500,
+         ('remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations', )),
+    ],
+    ids=['earlier main job', 'main job'])
+def test_metafile_reports_the_main_jobs_rows(config, iterations, methods):
+    """A main job's metafile number is the mean of its result rows (the
+    five seeds at the end of its schedule, in the test output's
+    percent)."""
     import statistics
 
     import yaml
     with open(osp.join(REPO_ROOT, 'configs/factdiff/metafile.yaml')) as f:
         models = {m['Name']: m for m in yaml.safe_load(f)['Models']}
-    main = models['factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32']
+    main = models[osp.splitext(osp.basename(config))[0]]
+    assert main['Config'] == config
     reported = main['Results'][0]['Metrics']['fg IoU']
     with open(osp.join(REPO_ROOT,
                        'docs/data/results/synthetic_shapes.json')) as f:
         rows = json.load(f)
     values = {
         r['seed']: r['value']
-        for r in rows
-        if r['metric'] == 'fg_IoU' and r['iterations'] == 1000 and r['method']
-        in ('factorized (probe config)', 'factorized (main job)')
-    }
-    assert sorted(values) == [0, 1, 2, 3, 4]
-    assert reported == pytest.approx(
-        statistics.mean(values.values()), abs=0.005)
-
-
-def test_metafile_reports_the_ema_main_jobs_rows():
-    """The current main job's metafile number is the mean of the five seeds
-    of its setting at 1,500 iterations."""
-    import statistics
-
-    import yaml
-    with open(osp.join(REPO_ROOT, 'configs/factdiff/metafile.yaml')) as f:
-        models = {m['Name']: m for m in yaml.safe_load(f)['Models']}
-    main = models[osp.splitext(osp.basename(MAIN))[0]]
-    assert main['Config'] == MAIN
-    reported = main['Results'][0]['Metrics']['fg IoU']
-    with open(osp.join(REPO_ROOT,
-                       'docs/data/results/synthetic_shapes.json')) as f:
-        rows = json.load(f)
-    values = {
-        r['seed']: r['value']
-        for r in rows
-        if r['metric'] == 'fg_IoU' and r['iterations'] == 1500 and r['method']
-        == 'remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations'
+        for r in rows if r['metric'] == 'fg_IoU'
+        and r['iterations'] == iterations and r['method'] in methods
     }
     assert sorted(values) == [0, 1, 2, 3, 4]
     assert reported == pytest.approx(

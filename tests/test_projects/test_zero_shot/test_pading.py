@@ -1,7 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 """projects/zero_shot: PADing (GMMNLoss, PrimitiveGenerator,
 PADingSegmentor) and the two-optimizer constructor."""
-import numpy as np
 import pytest
 import torch
 from mmengine.config import ConfigDict
@@ -10,6 +9,7 @@ from mmengine.registry import init_default_scope
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS, OPTIM_WRAPPER_CONSTRUCTORS
 from mmseg.structures import SegDataSample
+from test_projects.test_zero_shot.test_zegformer import _head_cfg
 
 from projects.zero_shot.zero_shot import (GMMNLoss, PADingSegmentor,
                                           PrimitiveGenerator)
@@ -75,7 +75,6 @@ def _model_cfg(tmp_path, vector_dims=3, **kwargs):
     """A tiny ZegFormer model (ResNet-18 at base width 8, 4 queries) over
     classes a, b (seen) and c (unseen); also used by the CLIP-branch
     tests."""
-    np.save(tmp_path / 'v.npy', np.eye(3, vector_dims, dtype=np.float32))
     cfg = dict(
         type='EncoderDecoder',
         data_preprocessor=dict(
@@ -92,20 +91,7 @@ def _model_cfg(tmp_path, vector_dims=3, **kwargs):
             strides=(1, 2),
             dilations=(1, 1),
             out_indices=(0, 1)),
-        decode_head=dict(
-            type='ZegFormerHead',
-            in_channels=[8, 16],
-            in_index=[0, 1],
-            channels=16,
-            num_classes=3,
-            class_embeddings=dict(
-                type='ClassEmbeddings',
-                class_names=['a', 'b', 'c'],
-                vectors=str(tmp_path / 'v.npy')),
-            seen_classes=[0, 1],
-            num_queries=4,
-            num_decoder_layers=1,
-            num_heads=2),
+        decode_head=_head_cfg(tmp_path, vector_dims),
         test_cfg=ConfigDict(mode='whole'))
     cfg.update(kwargs)
     return cfg

@@ -14,8 +14,10 @@ from mmseg.structures import SegDataSample
 from projects.zero_shot.zero_shot import SeenUnseenIoUMetric, ZegFormerHead
 
 
-def _head(tmp_path, **kwargs):
-    np.save(tmp_path / 'v.npy', np.eye(3, dtype=np.float32))
+def _head_cfg(tmp_path, vector_dims=3, **kwargs):
+    """A tiny ZegFormerHead over classes a, b (seen) and c (unseen), on
+    8- and 16-channel inputs; also the head of test_pading's models."""
+    np.save(tmp_path / 'v.npy', np.eye(3, vector_dims, dtype=np.float32))
     cfg = dict(
         type='ZegFormerHead',
         in_channels=[8, 16],
@@ -31,7 +33,11 @@ def _head(tmp_path, **kwargs):
         num_decoder_layers=1,
         num_heads=2)
     cfg.update(kwargs)
-    return MODELS.build(cfg)
+    return cfg
+
+
+def _head(tmp_path, **kwargs):
+    return MODELS.build(_head_cfg(tmp_path, **kwargs))
 
 
 def _feats(b=2):
