@@ -14,13 +14,14 @@ from mmfactdiff.visualization import region_meta
 from ..utils import (LossGuard, UNetFeatures, check_finite_images,
                      check_state_dict_shapes, check_trunk, fill_part_config,
                      labels_from_metas, mask_and_fold, mask_statistics,
-                     resize_masks, run_reverse_process)
+                     resize_masks)
+from .diffusion_sampling_mixin import DiffusionSamplingMixin
 
 DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
 
 
 @MODELS.register_module()
-class FactorizedDiffusionSegmentor(EncoderDecoder):
+class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
     """Factorized diffusion model (Yuan & Maire, NeurIPS 2024).
 
     A DDPM denoiser cut into an encoder (``backbone``, with the middle
@@ -40,6 +41,7 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
                  (the decoder is never run)
      sample():   x_T ~ N(0, I) -> [denoise -> scheduler.step] * steps
                  -> images, masks at the last step
+                 (DiffusionSamplingMixin)
 
     Hierarchical model: with ``sub_mask_head``, a level-2 mask generator
     (shared over parent regions) reads ``h_mid`` and the skips masked by
@@ -437,54 +439,3 @@ class FactorizedDiffusionSegmentor(EncoderDecoder):
         metas = ([s.metainfo for s in data_samples] if data_samples is not None
                  else [dict(img_shape=inputs.shape[2:])] * inputs.shape[0])
         return self.encode_decode(inputs, metas)
-
-    @torch.no_grad()
-    def sample(self,
-               num_samples: int,
-               img_size: Optional[Union[int, Sequence[int]]] = None,
-               num_steps: Optional[int] = None,
-               scheduler: Union[None, dict, object] = None,
-               labels: Optional[Tensor] = None,
-               generator: Optional[torch.Generator] = None,
-               progress: bool = False) -> Dict[str, Tensor]:
-        """Generate images and their region masks.
-
-        Args:
-            num_samples (int): Number of images.
-            img_size (int | tuple, optional): Output size; defaults to
-                ``test_cfg.img_size``.
-            num_steps (int, optional): Sampling steps; defaults to T.
-            scheduler (dict | object, optional): A sampling scheduler (a
-                config for ``DIFFUSION_SCHEDULERS``, or any object with
-                mmagic/diffusers-style ``set_timesteps`` / ``timesteps`` /
-                ``step``); defaults to the training scheduler (DDPM).
-            labels (Tensor, optional): Class labels (N, ) for
-                class-conditional models.
-            generator (torch.Generator, optional): Seeds the whole chain.
-            progress (bool): Show a progress bar. Defaults to False.
-
-        Returns:
-            dict: ``images`` (N, C, H, W) in the model's input space
-            (``[-1, 1]``) and ``masks`` (N, K, H, W) read at the last step.
-        """
-        if scheduler is None:
-            scheduler = copy.deepcopy(self.scheduler)
-        elif isinstance(scheduler, dict):
-            scheduler = DIFFUSION_SCHEDULERS.build(scheduler)
-        size = img_size if img_size is not None else self.test_cfg.get(
-            'img_size', None)
-        if size is None:
-            raise ValueError('sample() needs img_size (or test_cfg.img_size)')
-        if isinstance(size, int):
-            size = (size, size)
-        if (labels is None) != (self.cond_label_key is None):
-            raise ValueError('labels are required exactly for '
-                             'class-conditional models')
-        device = next(self.parameters()).device
-        scheduler.set_timesteps(num_steps or len(self.scheduler))
-        shape = (num_samples, self.backbone.in_channels, *size)
-        gen_device = generator.device if generator is not None else 'cpu'
-        x = torch.randn(
-            shape, generator=generator, device=gen_device).to(device)
-        return run_reverse_process(self.denoise, scheduler, x, labels,
-                                   generator, progress)
