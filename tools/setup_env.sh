@@ -38,13 +38,15 @@ pytest==8.3.3 pytest-timeout==2.3.1"
 # its import does need (diffusers, transformers, einops, imageio, lpips,
 # resize-right, ...).
 MMAGIC_PIN="mmagic==1.2.0"
-# Pure-Python test tools added after the stack was pinned: installed on top
-# of a cached environment when missing (seconds), without changing its key,
-# so that adding one does not rebuild every machine's 7 GB environment.
+# Small packages added after the stack was pinned (pure-Python test tools,
+# and infomap, a binary wheel without requirements, for leopart_eval's
+# community merging): installed on top of a cached environment when missing
+# (seconds), without changing its key, so that adding one does not rebuild
+# every machine's 7 GB environment.
 TEST_PINS="hypothesis==6.112.0 attrs==26.1.0 sortedcontainers==2.4.0 \
 flake8==7.1.1 pyflakes==3.2.0 pycodestyle==2.12.1 mccabe==0.7.0 isort==5.13.2 \
 openmim==0.3.9 model-index==0.1.11 colorama==0.4.6 tabulate==0.10.0 \
-ordered-set==4.1.0 markdown==3.11.4"
+ordered-set==4.1.0 markdown==3.11.4 infomap==2.16.0"
 # (openmim's own requirements add opendatalab, which its train/test/run
 # commands never import; with --no-deps it is left out.)
 

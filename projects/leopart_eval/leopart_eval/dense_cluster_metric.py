@@ -15,6 +15,7 @@ from mmfactdiff.evaluation.functional import (hungarian_match, matched_scores,
                                               region_confusion)
 from mmfactdiff.evaluation.metrics.label_maps import label_map
 from mmfactdiff.registry import METRICS
+from .community_merging import check_community_option, community_merged_scores
 from .dense_clustering import (assign_to_centroids, kmeans, pca_project,
                                znormalize)
 from .many_to_one_match import many_to_one_match
@@ -72,6 +73,16 @@ class DenseClusterMetric(BaseMetric):
       ``num_clusters == num_classes`` and ``'many_to_one'`` otherwise.
     - ``'both'``: both, on the same clusterings.
 
+    ``community`` (off by default) adds Leopart's community-detection
+    merging (:mod:`.community_merging`): one more k-means at
+    ``community['k']`` clusters on the same features, clusters merged by
+    Infomap on their co-occurrence graph, the merged maps Hungarian-matched
+    for ``num_runs`` Infomap seeds. Keys: ``community_mIoU``,
+    ``community_mIoU_std``, ``community_aAcc``, ``community_mAcc``,
+    ``community_num_communities`` (means over runs). No label is read, but
+    the hyperparameters are the user's: Leopart tuned them on train mIoU,
+    and a number from label-tuned ones is label-using.
+
     Scores are in percent, rounded to two decimals. With the default
     ``prefix`` keys read ``dense_cluster/mIoU`` etc., so this metric can
     sit beside mmseg's ``IoUMetric`` or :class:`HungarianIoUMetric`.
@@ -128,11 +139,20 @@ class DenseClusterMetric(BaseMetric):
             ``'cpu'`` or ``'gpu'``. Defaults to ``'cpu'``.
         prefix (str, optional): Prefix of the output keys. None means
             ``'dense_cluster'``. Defaults to None.
+        community (dict, optional): Community-detection merging, e.g.
+            ``dict(k=149, weight_threshold=0.05, markov_time=1.0,
+            num_runs=10)`` (fields:
+            :func:`.community_merging.check_community_option`). None
+            (default) turns it off.
     """
 
     default_prefix = 'dense_cluster'
     MATCHINGS = ('auto', 'hungarian', 'many_to_one', 'both')
-    KEY_PREFIX = {'hungarian': '', 'many_to_one': 'overcluster_'}
+    KEY_PREFIX = {
+        'hungarian': '',
+        'many_to_one': 'overcluster_',
+        'community': 'community_'
+    }
     PROTOCOLS = {
         'hungarian':
         'Leopart clustering, Hungarian-matched mIoU (one-to-one, maximising '
@@ -142,6 +162,13 @@ class DenseClusterMetric(BaseMetric):
         'Leopart over-clustering, many-to-one matched mIoU: each cluster '
         'goes to its most precise class. USES GT LABELS to merge clusters; '
         'not a label-free number',
+        'community':
+        'Leopart community merging: k-means at k={k}, clusters merged by '
+        'Infomap on their co-occurrence graph (weight_threshold '
+        '{weight_threshold}, markov_time {markov_time}), merged maps '
+        'Hungarian-matched, {num_runs} Infomap seeds. Label-free only if k, '
+        'weight_threshold and markov_time were chosen without labels '
+        '(Leopart tuned them on train mIoU: label-using)',
     }
 
     def __init__(self,
@@ -159,7 +186,8 @@ class DenseClusterMetric(BaseMetric):
                  unmatched_class: int = 0,
                  compute_device: str = 'cpu',
                  collect_device: str = 'cpu',
-                 prefix: Optional[str] = None) -> None:
+                 prefix: Optional[str] = None,
+                 community: Optional[dict] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.num_clusters = self._optional_positive('num_clusters',
                                                     num_clusters)
@@ -192,9 +220,13 @@ class DenseClusterMetric(BaseMetric):
             raise ValueError(f'compute_device={compute_device!r} but CUDA is '
                              "not available: use compute_device='cpu'")
         self.compute_device = device
+        self.community = None if community is None else \
+            check_community_option(community)
         # mappings of the last evaluation, {matching: [mapping per seed]},
         # for inspection and tests
         self.last_mappings: Dict[str, List[Dict[int, int]]] = {}
+        # cluster -> community of each Infomap run of the last evaluation
+        self.last_communities: List[Dict[int, int]] = []
 
     @staticmethod
     def _positive(name: str, value) -> int:
@@ -323,7 +355,15 @@ class DenseClusterMetric(BaseMetric):
         """The split's ``(K, C)`` confusion, each cluster map resized
         (nearest) from its feature resolution to its GT's size."""
         confusion = np.zeros((num_clusters, num_classes), dtype=np.int64)
-        start = 0
+        for ids, (_, gt) in zip(self._cluster_maps(labels, results), results):
+            confusion += region_confusion(ids, gt.numpy(), num_clusters,
+                                          num_classes, self.ignore_index)
+        return confusion
+
+    @staticmethod
+    def _cluster_maps(labels: Tensor, results: list) -> List[np.ndarray]:
+        """Each image's cluster map, resized (nearest) to its GT's size."""
+        maps, start = [], 0
         for feats, gt in results:
             h, w = feats.shape[1:]
             ids = labels[start:start + h * w].view(1, 1, h, w)
@@ -331,10 +371,38 @@ class DenseClusterMetric(BaseMetric):
             if (h, w) != tuple(gt.shape):
                 ids = F.interpolate(
                     ids.double(), size=tuple(gt.shape), mode='nearest').long()
-            confusion += region_confusion(ids[0, 0].numpy(), gt.numpy(),
-                                          num_clusters, num_classes,
-                                          self.ignore_index)
-        return confusion
+            maps.append(ids[0, 0].numpy())
+        return maps
+
+    def _community(self, x: Tensor, results: list, num_classes: int,
+                   logger: MMLogger) -> Tuple[List[dict], List[dict]]:
+        """Over-cluster at ``community['k']``, merge, score per run."""
+        opt = self.community
+        print_log(
+            'protocol: ' + self.PROTOCOLS['community'].format(**opt),
+            logger=logger)
+        labels, inertia, fit_size = self._cluster(x, opt['k'],
+                                                  opt['kmeans_seed'])
+        print_log(
+            f'community: k-means k={opt["k"]} seed {opt["kmeans_seed"]} '
+            f'fit on {fit_size} vectors, inertia {inertia:.4g}',
+            logger=logger)
+        # the official prefers its number of object classes: its background
+        # is one masked-out node. Here background is clustered too
+        preferred = opt['preferred_number_of_modules'] or num_classes
+        scores, mappings, self.last_communities = community_merged_scores(
+            self._cluster_maps(labels, results),
+            [gt.numpy() for _, gt in results],
+            opt['k'],
+            num_classes,
+            opt['weight_threshold'],
+            opt['markov_time'],
+            seeds=range(1, opt['num_runs'] + 1),
+            preferred_number_of_modules=preferred,
+            ignore_index=self.ignore_index,
+            unmatched_class=self.unmatched_class,
+            log=lambda line: print_log(line, logger=logger))
+        return scores, mappings
 
     def compute_metrics(self, results: list) -> Dict[str, float]:
         """Normalise, reduce, cluster for every seed, match and score.
@@ -398,6 +466,10 @@ class DenseClusterMetric(BaseMetric):
                 line.append(f'{self.KEY_PREFIX[m]}mIoU '
                             f'{scores["mIoU"] * 100:.2f}')
             print_log(', '.join(line), logger=logger)
+        if self.community is not None:
+            matchings.append('community')
+            per_seed['community'], self.last_mappings['community'] = \
+                self._community(x, results, num_classes, logger)
 
         metrics = {}
         class_names = list(self.dataset_meta['classes'])
@@ -420,6 +492,10 @@ class DenseClusterMetric(BaseMetric):
                                 np.nan)
             table.add_column(f'{key}IoU (mean over seeds)',
                              [round(float(v), 2) for v in mean_iou])
+        if self.community is not None:
+            counts = [s['num_communities'] for s in per_seed['community']]
+            metrics['community_num_communities'] = round(
+                float(np.mean(counts)), 2)
         print_log('per class results:', logger=logger)
         print_log('\n' + table.get_string(), logger=logger)
         return metrics
