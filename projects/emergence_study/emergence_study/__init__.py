@@ -3,7 +3,8 @@
 factorized model is measured against, as mmseg segmentors, and the
 collapse remedies that measured no better than training without them
 (the collapse guard, low-noise mask gradients, the region usage floor,
-restarting the mask generator's output, oversampling low noise levels),
+restarting the mask generator's output, oversampling low noise levels,
+masks drawn by a slow teacher),
 kept to reproduce their rows."""
 from .bounded_logits_mask_head import BoundedLogitsMaskHead
 from .collapse_guard_hook import (CollapseGuardHook,
@@ -16,11 +17,12 @@ from .low_noise_oversampling_scheduler import LowNoiseOversamplingScheduler
 from .prior_mask_segmentor import PriorMaskSegmentor
 from .region_restart_hook import RegionRestartHook
 from .region_usage_floor_loss import RegionUsageFloorLoss
+from .teacher_mask_segmentor import TeacherMaskSegmentor
 
 __all__ = [
     'BoundedLogitsMaskHead', 'CollapseGuardHook', 'ColourKMeansSegmentor',
     'LabelFreeSegmentor', 'LowNoiseMaskGradSegmentor',
     'LowNoiseOversamplingScheduler', 'PriorMaskSegmentor', 'RegionRestartHook',
-    'RegionUsageFloorLoss', 'mean_smallest_region_share',
-    'smallest_region_share'
+    'RegionUsageFloorLoss', 'TeacherMaskSegmentor',
+    'mean_smallest_region_share', 'smallest_region_share'
 ]
