@@ -56,6 +56,31 @@ def mask_and_fold(feats: Sequence[Tensor],
     return folded
 
 
+def gumbel_noise(logits: Tensor, noise_stride: int = 1) -> Tensor:
+    """Gumbel(0, 1) noise shaped like ``logits`` (B, K, H, W).
+
+    Args:
+        logits (Tensor): Region logits; the noise takes their shape, dtype
+            and device.
+        noise_stride (int): Draw once per ``noise_stride x noise_stride``
+            block (nearest upsampling); 1 draws per pixel. Defaults to 1.
+
+    Returns:
+        Tensor: ``-log(-log(u))`` with ``u`` uniform, clamped to
+        ``[1e-6, 1 - 1e-6]`` so that log() stays finite in low precision.
+    """
+    if noise_stride > 1:
+        h, w = logits.shape[-2:]
+        small = logits.new_empty(*logits.shape[:2], -(-h // noise_stride),
+                                 -(-w // noise_stride)).uniform_()
+        u = small.repeat_interleave(noise_stride,
+                                    -2).repeat_interleave(noise_stride,
+                                                          -1)[..., :h, :w]
+    else:
+        u = torch.rand_like(logits)
+    return -torch.log(-torch.log(u.clamp(1e-6, 1. - 1e-6)))
+
+
 def sample_masks(logits: Tensor,
                  mode: str = 'soft',
                  tau: float = 1.0,
@@ -90,18 +115,7 @@ def sample_masks(logits: Tensor,
                          f'{MASK_SAMPLING_MODES}, got {mode!r}')
     if mode == 'soft' or not training:
         return logits.softmax(dim=1)
-    # Gumbel(0, 1) noise; the clamp keeps log() finite in low precision.
-    if noise_stride > 1:
-        h, w = logits.shape[-2:]
-        small = logits.new_empty(*logits.shape[:2], -(-h // noise_stride),
-                                 -(-w // noise_stride)).uniform_()
-        u = small.repeat_interleave(noise_stride,
-                                    -2).repeat_interleave(noise_stride,
-                                                          -1)[..., :h, :w]
-    else:
-        u = torch.rand_like(logits)
-    u = u.clamp(1e-6, 1. - 1e-6)
-    y = (logits - torch.log(-torch.log(u))) / tau
+    y = (logits + gumbel_noise(logits, noise_stride)) / tau
     soft = y.softmax(dim=1)
     if mode == 'gumbel_soft':
         return soft

@@ -1,13 +1,13 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
 import copy
-from typing import Dict, Optional, Sequence, Tuple, Union
+from typing import Dict, Optional, Tuple, Union
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from mmfactdiff.models.segmentors import FactorizedDiffusionSegmentor
-from mmfactdiff.models.utils import UNetFeatures, resize_masks
+from mmfactdiff.models.utils import gumbel_noise, resize_masks
 from mmfactdiff.registry import MODELS
 
 
@@ -86,28 +86,23 @@ class TeacherMaskSegmentor(FactorizedDiffusionSegmentor):
         self.update_teacher()
         return log_vars
 
-    def _masks_and_probs(self, feats: UNetFeatures, size: Sequence[int],
-                         sample: bool) -> Tuple[Tensor, Tensor]:
-        if not (sample and self.training):
-            return super()._masks_and_probs(feats, size, sample)
-        x_t, t, labels = self._teacher_inputs
+    def _denoise(self, x_t: Tensor, t: Union[Tensor, int],
+                 labels: Optional[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
+        """The parent's forward, with the training masks drawn by the
+        teacher; outside training exactly the parent's."""
+        if not self.training:
+            return super()._denoise(x_t, t, labels)
+        feats = self.extract_feat(x_t, t, labels)
         with torch.no_grad():
+            # the teacher reads the same noised images
             teacher_logits = self.mask_teacher['decode_head'](
                 self.mask_teacher['backbone'](x_t, t, labels))
         logits = self.decode_head(feats)
-        u = torch.rand_like(logits).clamp(1e-6, 1. - 1e-6)
-        g = -torch.log(-torch.log(u))
+        g = gumbel_noise(logits)
         soft = ((logits + g) / self.decode_head.tau).softmax(dim=1)
         hard = F.one_hot((teacher_logits.float() + g).argmax(dim=1),
                          logits.shape[1]).permute(0, 3, 1, 2).to(soft)
-        masks = hard + soft - soft.detach()
-        return resize_masks(masks, size), resize_masks(logits.softmax(1), size)
-
-    def _denoise(self, x_t: Tensor, t: Union[Tensor, int],
-                 labels: Optional[Tensor]) -> Tuple[Tensor, Tensor, Tensor]:
-        # the teacher reads the same noised images
-        self._teacher_inputs = (x_t, t, labels)
-        try:
-            return super()._denoise(x_t, t, labels)
-        finally:
-            self._teacher_inputs = None
+        size = x_t.shape[-2:]
+        masks = resize_masks(hard + soft - soft.detach(), size)
+        probs = resize_masks(logits.softmax(dim=1), size)
+        return self.decoder(feats, masks), masks, probs
