@@ -15,7 +15,7 @@ REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$REPO"
 bash tools/setup_env.sh
 PY="$REPO/.venv/bin/python"
-CONFIG="${CONFIG:-configs/factdiff/factdiff_unet-probe-k2-ema_1xb32-1500_synthetic-32x32.py}"
+CONFIG="${CONFIG:-configs/factdiff/factdiff_unet-probe-k2-ema-lowt-best_1xb32-1500_synthetic-32x32.py}"
 WORK_DIR="${1:-work_dirs/main}"
 shift || true
 SEED="${SEED:-0}"
@@ -30,7 +30,10 @@ echo "== 1/4 training ($CONFIG) -> $WORK_DIR"
 # the same overrides for the steps below, which read the config too
 EVAL_OPTS=()
 [ "$#" -gt 0 ] && EVAL_OPTS=(--cfg-options "$@")
-CKPT="$WORK_DIR/$(cat "$WORK_DIR/last_checkpoint" | xargs basename)"
+# the checkpoint the config's label-free selection kept (save_best), else
+# the last one
+BEST=$(ls "$WORK_DIR"/best_*.pth 2>/dev/null | head -1 || true)
+CKPT="${BEST:-$WORK_DIR/$(cat "$WORK_DIR/last_checkpoint" | xargs basename)}"
 
 echo "== 2/4 evaluating $CKPT on held-out images"
 "$PY" tools/test.py "$CONFIG" "$CKPT" --work-dir "$WORK_DIR/test" \

@@ -14,10 +14,11 @@ from mmfactdiff.visualization import region_meta
 from ..utils import (LossGuard, UNetFeatures, check_finite_images,
                      check_state_dict_shapes, check_trunk, fill_part_config,
                      labels_from_metas, mask_and_fold, mask_statistics,
-                     resize_masks)
+                     region_gain_losses, resize_masks)
 from .diffusion_sampling_mixin import DiffusionSamplingMixin
 
-DEFAULT_TEST_CFG = dict(mode='whole', t=30, num_noise_draws=1, noise_seed=0)
+DEFAULT_TEST_CFG = dict(
+    mode='whole', t=30, num_noise_draws=1, noise_seed=0, region_gain=False)
 
 
 @MODELS.register_module()
@@ -86,7 +87,9 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
             this many noise draws, default 1), ``noise_seed`` (default 0),
             ``mode`` (``'whole'`` or ``'slide'``), ``img_size`` (for
             :meth:`sample`), optional ``region_names`` / ``region_palette``
-            (for :attr:`dataset_meta`).
+            (for :attr:`dataset_meta`), ``region_gain`` (default False:
+            :meth:`predict` also returns each image's label-free region
+            gain losses, read by ``RegionGainMetric``).
         data_preprocessor (dict, optional): ``SegDataPreProcessor`` config;
             use ``mean=std=[127.5] * 3`` for inputs in [-1, 1].
         with_cp (bool, optional): Gradient checkpointing switch for the
@@ -405,6 +408,24 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
             masks = masks + self.region_masks(
                 feats, inputs.shape[-2:], sample=False)
         return masks / draws
+
+    def predict(self,
+                inputs: Tensor,
+                data_samples: OptSampleList = None) -> SampleList:
+        """mmseg's ``predict``; with ``test_cfg.region_gain`` each sample
+        also gets ``region_gain_losses`` (2, ): the denoising losses of the
+        image with one region and with the model's own regions, at the
+        read-out's ``t`` and first noise draw (``region_gain_losses`` of
+        ``mmfactdiff.models.utils``; no labels are read)."""
+        results = super().predict(inputs, data_samples)
+        if self.test_cfg.get('region_gain', False):
+            gen = torch.Generator().manual_seed(int(self.test_cfg.noise_seed))
+            noise = torch.randn(inputs.shape[1:], generator=gen).to(inputs)
+            losses = region_gain_losses(self, inputs, noise,
+                                        int(self.test_cfg.t))
+            for sample, pair in zip(results, losses.cpu()):
+                sample.set_field(pair, 'region_gain_losses')
+        return results
 
     def _load_from_state_dict(self, state_dict: dict, prefix: str, *args,
                               **kwargs) -> None:

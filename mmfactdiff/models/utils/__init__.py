@@ -8,6 +8,7 @@ from .mask_ops import (MASK_RESIZE_MODES, MASK_SAMPLING_MODES, gumbel_noise,
                        sample_masks)
 from .norm import group_norm
 from .part_configs import TRUNK_KEYS, check_trunk, fill_part_config
+from .region_gain import region_gain_losses
 from .reverse_process import run_reverse_process
 from .state_dict_checks import check_state_dict_shapes
 from .unet_features import UNetFeatures
@@ -18,5 +19,6 @@ __all__ = [
     'NONFINITE_LOSS_MODES', 'nonfinite_terms', 'mask_statistics',
     'resize_masks', 'sample_masks', 'gumbel_noise', 'group_norm',
     'UNetFeatures', 'TRUNK_KEYS', 'check_trunk', 'fill_part_config',
-    'labels_from_metas', 'run_reverse_process', 'per_image_kmeans'
+    'labels_from_metas', 'run_reverse_process', 'per_image_kmeans',
+    'region_gain_losses'
 ]

@@ -3,9 +3,10 @@
 factorized model is measured against, as mmseg segmentors, and the
 collapse remedies that measured no better than training without them
 (the collapse guard, low-noise mask gradients, the region usage floor,
-restarting the mask generator's output, oversampling low noise levels,
-masks drawn by a slow teacher),
-kept to reproduce their rows."""
+restarting the mask generator's output, masks drawn by a slow teacher),
+kept to reproduce their rows. Oversampling low noise levels measured
+better and moved to the package (``LowNoiseOversamplingScheduler`` of
+``mmfactdiff.models.schedulers``)."""
 from .bounded_logits_mask_head import BoundedLogitsMaskHead
 from .collapse_guard_hook import (CollapseGuardHook,
                                   mean_smallest_region_share,
@@ -13,7 +14,6 @@ from .collapse_guard_hook import (CollapseGuardHook,
 from .colour_kmeans_segmentor import ColourKMeansSegmentor
 from .label_free_segmentor import LabelFreeSegmentor
 from .low_noise_mask_grad_segmentor import LowNoiseMaskGradSegmentor
-from .low_noise_oversampling_scheduler import LowNoiseOversamplingScheduler
 from .prior_mask_segmentor import PriorMaskSegmentor
 from .region_restart_hook import RegionRestartHook
 from .region_usage_floor_loss import RegionUsageFloorLoss
@@ -21,8 +21,7 @@ from .teacher_mask_segmentor import TeacherMaskSegmentor
 
 __all__ = [
     'BoundedLogitsMaskHead', 'CollapseGuardHook', 'ColourKMeansSegmentor',
-    'LabelFreeSegmentor', 'LowNoiseMaskGradSegmentor',
-    'LowNoiseOversamplingScheduler', 'PriorMaskSegmentor', 'RegionRestartHook',
-    'RegionUsageFloorLoss', 'TeacherMaskSegmentor',
+    'LabelFreeSegmentor', 'LowNoiseMaskGradSegmentor', 'PriorMaskSegmentor',
+    'RegionRestartHook', 'RegionUsageFloorLoss', 'TeacherMaskSegmentor',
     'mean_smallest_region_share', 'smallest_region_share'
 ]

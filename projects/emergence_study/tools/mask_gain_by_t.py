@@ -13,7 +13,8 @@ percent: ``100 * (L_one - L_own) / L_one``. Positive: the factorization
 lowers the denoising loss at that t, so the loss's gradient favours
 regions there; negative: it favours one region (collapse). Method,
 config, seed and device are copied from the run's ``fg_IoU`` rows in
-``--out``.
+``--out``. The losses are ``region_gain_losses`` of
+``mmfactdiff.models.utils``, the function behind ``RegionGainMetric``.
 
     CFG=configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py
     python projects/emergence_study/tools/mask_gain_by_t.py \\
@@ -26,7 +27,6 @@ import sys
 from typing import Dict, List, Sequence
 
 import torch
-import torch.nn.functional as F
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -74,25 +74,15 @@ def mask_gain(model,
         timesteps (Sequence[int]): Noise levels.
         seed (int): Seed of the noise (one draw per t).
     """
-    if model.sub_mask_head is not None:
-        raise ValueError('mask_gain: hierarchical models are not supported')
+    from mmfactdiff.models.utils import region_gain_losses
     was_training = model.training
     model.eval()
-    k = model.decode_head.out_channels
     out = {}
     for t in timesteps:
         g = torch.Generator().manual_seed(seed + int(t))
         noise = torch.randn(x0.shape, generator=g).to(x0)
-        tt = torch.full((x0.shape[0], ), int(t), dtype=torch.long)
-        x_t = model.scheduler.add_noise(x0, noise, tt)
-        feats = model.extract_feat(x_t, tt, None)
-        own = model.region_masks(feats, x0.shape[-2:], sample=False)
-        own = F.one_hot(own.argmax(1), k).permute(0, 3, 1, 2).to(x0)
-        one = torch.zeros_like(own)
-        one[:, 0] = 1
-        loss_own = F.mse_loss(model.decoder(feats, own), noise).item()
-        loss_one = F.mse_loss(model.decoder(feats, one), noise).item()
-        out[int(t)] = 100 * (loss_one - loss_own) / loss_one
+        one, own = region_gain_losses(model, x0, noise, int(t)).sum(0)
+        out[int(t)] = float(100 * (one - own) / one)
     model.train(was_training)
     return out
 

@@ -52,6 +52,8 @@ METRICS = {
     'sec_per_img': 'sec_per_img',
     'peak_rss_GB': 'peak_rss_GB',
     'peak_cuda_GB': 'peak_cuda_GB',
+    # RegionGainMetric (label-free, the main job's checkpoint selection)
+    'region_gain': 'region_gain',
 }
 KEY_FIELDS = ROW_KEY_FIELDS
 

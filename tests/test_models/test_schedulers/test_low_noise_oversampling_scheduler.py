@@ -5,10 +5,9 @@ import pytest
 import torch
 from mmengine.registry import init_default_scope
 
-from mmfactdiff.models.schedulers import DDPMNoiseScheduler
+from mmfactdiff.models.schedulers import (DDPMNoiseScheduler,
+                                          LowNoiseOversamplingScheduler)
 from mmfactdiff.registry import DIFFUSION_SCHEDULERS
-from projects.emergence_study.emergence_study import \
-    LowNoiseOversamplingScheduler
 
 
 def test_timesteps_oversample_the_low_noise_range():
