@@ -16,7 +16,9 @@ PROBE = osp.join(
     REPO_ROOT, 'projects/emergence_study/configs/'
     'factdiff_probe-unet-k2_1xb32-1k_simple-shapes-32x32.py')
 TOOLS = 'projects/emergence_study/tools/'
-MAIN = 'configs/factdiff/factdiff_unet-probe-k2-ema_1xb32-1500_synthetic-32x32.py'  # noqa: E501
+SELECTED = 'factorized (main job: low-t oversampling, checkpoint by region gain)'  # noqa: E501
+EMA_MAIN = 'configs/factdiff/factdiff_unet-probe-k2-ema_1xb32-1500_synthetic-32x32.py'  # noqa: E501
+MAIN = 'configs/factdiff/factdiff_unet-probe-k2-ema-lowt-best_1xb32-1500_synthetic-32x32.py'  # noqa: E501
 
 
 def test_probe_config_has_the_probes_parameter_count():
@@ -309,9 +311,12 @@ def test_tables_are_generated_from_rows(tmp_path):
     assert '| k | 0 | 0 |' in text
 
 
-def _assert_same_data(main: Config, study: Config) -> None:
+LOADERS = ('train_dataloader', 'val_dataloader')
+
+
+def _assert_same_data(main: Config, study: Config, loaders=LOADERS) -> None:
     from mmfactdiff.registry import DATASETS
-    for loader in ('train_dataloader', 'val_dataloader'):
+    for loader in loaders:
         a, b = main[loader], study[loader]
         assert a.batch_size == b.batch_size
         # the main configs spell out two defaults the study configs leave
@@ -342,12 +347,13 @@ def test_main_job_config_is_the_probe_config_on_the_builtin_data():
     _assert_same_data(main, study)
 
 
-def test_main_job_config_is_the_measured_ema_setting():
-    """The README's main job is the study's EMA remedy trained for 1,500
-    iterations under bf16 autocast, the setting whose five seeds are the
-    rows "remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations"
-    (those runs gave the autocast through --amp --amp-dtype bfloat16)."""
-    main = Config.fromfile(osp.join(REPO_ROOT, MAIN))
+def test_ema_config_is_the_measured_ema_setting():
+    """The earlier main job (during 2026-12-07) is the study's EMA remedy
+    trained for 1,500 iterations under bf16 autocast, the setting whose
+    five seeds are the rows "remedy: EMA read-out (momentum 0.01), bf16,
+    1,500 iterations" (those runs gave the autocast through --amp
+    --amp-dtype bfloat16)."""
+    main = Config.fromfile(osp.join(REPO_ROOT, EMA_MAIN))
     study = Config.fromfile(
         osp.join(
             REPO_ROOT, 'projects/emergence_study/configs/remedies/'
@@ -365,6 +371,42 @@ def test_main_job_config_is_the_measured_ema_setting():
     _assert_same_data(main, study)
     assert main.train_cfg.max_iters == 1500
     assert any(h.type == 'EMAHook' for h in main.custom_hooks)
+
+
+def test_main_job_config_is_the_measured_low_t_setting_with_selection():
+    """The README's main job is the study's low-noise oversampling remedy
+    (EMA read-out, bf16, 1,500 iterations) whose runs, checkpointed every
+    50 iterations, are the main job's rows, plus the label-free selection
+    (region gain on a separate split, best checkpoint kept), which
+    changes validation and checkpointing but not training."""
+    main = Config.fromfile(osp.join(REPO_ROOT, MAIN))
+    study = Config.fromfile(
+        osp.join(
+            REPO_ROOT, 'projects/emergence_study/configs/remedies/'
+            'factdiff_probe-unet-k2-ema0.01-low-t-oversampling_1xb32-1500_'
+            'synthetic-shapes-32x32.py'))
+    study.merge_from_dict({
+        'optim_wrapper.type': 'AutocastOptimWrapper',
+        # what the runs were given on the command line
+        'train_cfg.val_interval': 50,
+    })
+    assert main.optim_wrapper.get('dtype', 'bfloat16') == 'bfloat16'
+    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'randomness'):
+        assert main[key] == study[key], key
+    # the model differs only in the read-out's extra output
+    assert main.model.test_cfg.pop('region_gain') is True
+    assert main.model == study.model
+    assert [
+        h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
+    ] == study.custom_hooks
+    _assert_same_data(main, study, ('train_dataloader', ))
+    # selection on a split of its own, never the test split
+    assert main.val_dataloader.dataset.seed == 2
+    assert main.test_dataloader.dataset.seed == 1
+    assert main.train_dataloader.dataset.seed == 0
+    assert main.default_hooks.checkpoint.save_best == 'region_gain'
+    # validation reads no labels
+    assert [m['type'] for m in main.val_evaluator] == ['RegionGainMetric']
     # and it is what the README's main job runs
     with open(osp.join(REPO_ROOT, 'tools/run_main.sh')) as f:
         assert MAIN in f.read()
@@ -374,10 +416,11 @@ def test_main_job_config_is_the_measured_ema_setting():
     'config,iterations,methods', [
         ('configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py',
          1000, ('factorized (probe config)', 'factorized (main job)')),
-        (MAIN, 1500,
+        (EMA_MAIN, 1500,
          ('remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations', )),
+        (MAIN, 1500, (SELECTED, )),
     ],
-    ids=['earlier main job', 'main job'])
+    ids=['no-EMA main job', 'EMA main job', 'main job'])
 def test_metafile_reports_the_main_jobs_rows(config, iterations, methods):
     """A main job's metafile number is the mean of its result rows (the
     five seeds at the end of its schedule, in the test output's

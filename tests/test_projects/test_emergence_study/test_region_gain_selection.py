@@ -36,6 +36,11 @@ def main_run(tmp_path_factory):
         'randomness.seed': 1,
         'work_dir': work,
     })
+    # the replay pairs the gain with the recorded scores of the same split
+    cfg.val_evaluator = [
+        dict(type='RegionGainMetric'),
+        dict(type='ForegroundIoUMetric')
+    ]
     cfg.visualizer.name = f'vis-{uuid.uuid4().hex[:8]}'
     Runner.from_cfg(cfg).train()
     return work
