@@ -17,13 +17,22 @@ def tiny_backbone(**kwargs):
     return cfg
 
 
+# the U-Net output half of the tiny mask generator(s) and decoder
+TINY_TRUNK = dict(
+    channels=8,
+    channel_mults=(1, 2),
+    attention_strides=(2, ),
+    num_heads=2,
+    num_groups=4)
+
+
+def tiny_mask_head(num_classes):
+    """A tiny ``MaskGeneratorHead`` config (also a ``sub_mask_head``)."""
+    return dict(
+        type='MaskGeneratorHead', num_classes=num_classes, **TINY_TRUNK)
+
+
 def tiny_segmentor(num_regions=3, **kwargs):
-    shared = dict(
-        channels=8,
-        channel_mults=(1, 2),
-        attention_strides=(2, ),
-        num_heads=2,
-        num_groups=4)
     cfg = dict(
         type='FactorizedDiffusionSegmentor',
         data_preprocessor=dict(
@@ -33,9 +42,8 @@ def tiny_segmentor(num_regions=3, **kwargs):
             bgr_to_rgb=True,
             size=(16, 16)),
         backbone=tiny_backbone(),
-        decode_head=dict(
-            type='MaskGeneratorHead', num_classes=num_regions, **shared),
-        decoder=dict(type='ParallelUNetDecoder', **shared),
+        decode_head=tiny_mask_head(num_regions),
+        decoder=dict(type='ParallelUNetDecoder', **TINY_TRUNK),
         scheduler=dict(type='DDPMNoiseScheduler', num_train_timesteps=100),
         test_cfg=dict(t=10, img_size=16))
     for key, value in kwargs.items():

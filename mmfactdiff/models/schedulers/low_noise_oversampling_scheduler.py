@@ -22,8 +22,8 @@ class LowNoiseOversamplingScheduler(DDPMNoiseScheduler):
     regions' advantage until runs collapse, training it more often on the
     low-noise images, where it sees masked ones, should delay that. As
     measured it does not stop collapse, but runs reach higher scores on
-    the way (85 to 90 against 78 to 81), which checkpoint selection by
-    ``RegionGainMetric`` keeps.
+    the way, which checkpoint selection by ``RegionGainMetric`` keeps
+    (docs/emergence.md, sections 5 and 6).
 
     :meth:`sample_timesteps` draws each timestep from ``[0, low_t_max)``
     with probability ``low_t_prob``, otherwise uniformly from ``[0, T)``.

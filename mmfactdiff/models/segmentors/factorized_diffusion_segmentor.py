@@ -397,17 +397,24 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
             raise ValueError(
                 f'read-out noise level t={t} is outside the scheduler\'s '
                 f'[0, {len(self.scheduler)})')
-        gen = torch.Generator().manual_seed(seed)
         masks = 0.
-        for _ in range(draws):
-            # one (C, H, W) draw shared by the batch: drawing (B, C, H, W)
-            # made an image's noise depend on its batch size and position
-            noise = torch.randn(inputs.shape[1:], generator=gen).to(inputs)
+        for noise in self._readout_noise(inputs, seed, draws):
             x_t = self.scheduler.add_noise(inputs, noise.expand_as(inputs), t)
             feats = self.extract_feat(x_t, t, labels)
             masks = masks + self.region_masks(
                 feats, inputs.shape[-2:], sample=False)
         return masks / draws
+
+    @staticmethod
+    def _readout_noise(inputs: Tensor, seed: int, draws: int):
+        """The read-out's noise draws, from a generator reset to ``seed``.
+
+        Each is one (C, H, W) draw shared by the batch: drawing (B, C, H, W)
+        made an image's noise depend on its batch size and position.
+        """
+        gen = torch.Generator().manual_seed(seed)
+        for _ in range(draws):
+            yield torch.randn(inputs.shape[1:], generator=gen).to(inputs)
 
     def predict(self,
                 inputs: Tensor,
@@ -419,8 +426,8 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
         ``mmfactdiff.models.utils``; no labels are read)."""
         results = super().predict(inputs, data_samples)
         if self.test_cfg.get('region_gain', False):
-            gen = torch.Generator().manual_seed(int(self.test_cfg.noise_seed))
-            noise = torch.randn(inputs.shape[1:], generator=gen).to(inputs)
+            noise, = self._readout_noise(inputs, int(self.test_cfg.noise_seed),
+                                         1)
             losses = region_gain_losses(self, inputs, noise,
                                         int(self.test_cfg.t))
             for sample, pair in zip(results, losses.cpu()):

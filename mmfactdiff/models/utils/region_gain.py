@@ -8,9 +8,9 @@ twice from the same encoder features, once with the model's own regions
 hard masks it trains with) and once with every pixel in one region (the
 decoder is then an ordinary U-Net pass). A model whose regions follow
 objects lowers the denoising loss with them; a collapsed one (every pixel
-in one region) gains nothing. On 122 checkpoints of 25 runs on the
-built-in data, the gain at the read-out's noise level ranked checkpoints
-as their foreground IoU did (Spearman 0.94; docs/emergence.md).
+in one region) gains nothing. On the built-in data the gain at the
+read-out's noise level ranks checkpoints as their foreground IoU does
+(docs/emergence.md, section 6).
 """
 from typing import Union
 

@@ -11,7 +11,7 @@ from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from mmfactdiff.models.utils import LossGuard
-from tiny_models import leave_zero_init, tiny_segmentor
+from tiny_models import leave_zero_init, tiny_mask_head, tiny_segmentor
 
 
 def _samples(n=2, size=16, labels=False, **meta):
@@ -202,15 +202,7 @@ def test_sample_with_ddpm_ddim_and_a_diffusers_scheduler():
 
 
 def test_hierarchical_leaves():
-    sub = dict(
-        type='MaskGeneratorHead',
-        num_classes=2,
-        channels=8,
-        channel_mults=(1, 2),
-        attention_strides=(2, ),
-        num_heads=2,
-        num_groups=4)
-    model = _model(num_regions=3, sub_mask_head=sub)
+    model = _model(num_regions=3, sub_mask_head=tiny_mask_head(2))
     assert model.out_channels == 6 and model.decoder.num_regions == 6
     x = torch.randn(2, 3, 16, 16)
     eps, masks = model.denoise(x, torch.tensor([3, 3]))

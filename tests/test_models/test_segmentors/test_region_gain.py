@@ -8,7 +8,7 @@ from mmseg.structures import SegDataSample
 
 from mmfactdiff.evaluation.metrics import RegionGainMetric
 from mmfactdiff.models.utils import region_gain_losses
-from tiny_models import leave_zero_init, tiny_segmentor
+from tiny_models import leave_zero_init, tiny_mask_head, tiny_segmentor
 
 
 def _model(**kwargs):
@@ -67,16 +67,7 @@ def test_predict_returns_the_losses_only_when_asked():
 
 def test_hierarchical_model_is_refused():
     model = MODELS.build(
-        tiny_segmentor(
-            num_regions=2,
-            sub_mask_head=dict(
-                type='MaskGeneratorHead',
-                num_classes=2,
-                channels=8,
-                channel_mults=(1, 2),
-                attention_strides=(2, ),
-                num_heads=2,
-                num_groups=4))).eval()
+        tiny_segmentor(num_regions=2, sub_mask_head=tiny_mask_head(2))).eval()
     with pytest.raises(ValueError, match='hierarchical'):
         region_gain_losses(model, torch.randn(1, 3, 16, 16),
                            torch.randn(3, 16, 16), 10)

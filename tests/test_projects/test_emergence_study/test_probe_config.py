@@ -326,6 +326,18 @@ def _assert_same_data(main: Config, study: Config, loaders=LOADERS) -> None:
         assert (da.num_kinds, da.label_mode) == (db.num_kinds, db.label_mode)
 
 
+def _assert_trains_alike(main: Config, study: Config, loaders=LOADERS) -> None:
+    """Same model, optimisation, schedule, hooks (sample grids aside) and
+    data."""
+    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
+                'randomness'):
+        assert main[key] == study[key], key
+    assert [
+        h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
+    ] == study.custom_hooks
+    _assert_same_data(main, study, loaders)
+
+
 def test_main_job_config_is_the_probe_config_on_the_builtin_data():
     """The README's main job and the study's probe config on the built-in
     data are one setting (the study's rows of that config are the main
@@ -338,13 +350,7 @@ def test_main_job_config_is_the_probe_config_on_the_builtin_data():
         osp.join(
             REPO_ROOT, 'projects/emergence_study/configs/'
             'factdiff_probe-unet-k2_1xb32-1k_synthetic-shapes-32x32.py'))
-    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
-                'randomness'):
-        assert main[key] == study[key], key
-    assert [
-        h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
-    ] == study.custom_hooks
-    _assert_same_data(main, study)
+    _assert_trains_alike(main, study)
 
 
 def test_ema_config_is_the_measured_ema_setting():
@@ -362,13 +368,7 @@ def test_ema_config_is_the_measured_ema_setting():
     study.merge_from_dict({'optim_wrapper.type': 'AutocastOptimWrapper'})
     # the runs' --amp-dtype bfloat16 is AutocastOptimWrapper's default
     assert main.optim_wrapper.get('dtype', 'bfloat16') == 'bfloat16'
-    for key in ('model', 'optim_wrapper', 'param_scheduler', 'train_cfg',
-                'randomness'):
-        assert main[key] == study[key], key
-    assert [
-        h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
-    ] == study.custom_hooks
-    _assert_same_data(main, study)
+    _assert_trains_alike(main, study)
     assert main.train_cfg.max_iters == 1500
     assert any(h.type == 'EMAHook' for h in main.custom_hooks)
 
@@ -391,15 +391,9 @@ def test_main_job_config_is_the_measured_low_t_setting_with_selection():
         'train_cfg.val_interval': 50,
     })
     assert main.optim_wrapper.get('dtype', 'bfloat16') == 'bfloat16'
-    for key in ('optim_wrapper', 'param_scheduler', 'train_cfg', 'randomness'):
-        assert main[key] == study[key], key
     # the model differs only in the read-out's extra output
     assert main.model.test_cfg.pop('region_gain') is True
-    assert main.model == study.model
-    assert [
-        h for h in main.custom_hooks if h.type != 'SampleVisualizationHook'
-    ] == study.custom_hooks
-    _assert_same_data(main, study, ('train_dataloader', ))
+    _assert_trains_alike(main, study, loaders=('train_dataloader', ))
     # selection on a split of its own, never the test split
     assert main.val_dataloader.dataset.seed == 2
     assert main.test_dataloader.dataset.seed == 1
