@@ -51,9 +51,8 @@ class MaskGeneratorHead(BaseDecodeHead):
             Defaults to True.
         num_groups (int): GroupNorm groups. Defaults to 32.
         mask_sampling (str): How training turns logits into masks:
-            ``'soft'`` (softmax, the paper), ``'gumbel'`` (straight-through
-            hard one-hot, softmax gradient) or ``'gumbel_soft'`` (the
-            relaxed Gumbel-softmax sample, forward and backward).
+            ``'soft'`` (softmax, the paper) or ``'gumbel'``
+            (straight-through hard one-hot, softmax gradient).
             Evaluation always uses softmax. Defaults to 'soft'.
         tau (float): Gumbel-softmax temperature; a hook may schedule it.
             Defaults to 1.
@@ -73,15 +72,6 @@ class MaskGeneratorHead(BaseDecodeHead):
             decoder's output conv). Its initialisation follows
             ``init_cfg`` (mmseg's default: normal, std 0.01; ``None`` keeps
             PyTorch's). Defaults to 1.
-        center_logits (bool): Subtract each image's spatial mean from every
-            region's logits, in training and at the read-out (a remedy for
-            collapse in the spirit of DINO's output centring; not in the
-            paper). A generator that puts all of an image in one region by
-            a margin that does not depend on the pixel is then back at even
-            odds with a live gradient, instead of saturated; the regions can
-            still take any share of an image (the mean, not the median, is
-            removed). With K > 2 it pushes every image to use every region.
-            Defaults to False.
         with_cp (bool): Gradient checkpointing. Defaults to False.
         **kwargs: ``BaseDecodeHead`` arguments: ``num_classes`` (= K,
             required), ``loss_decode``, ``align_corners``, ``init_cfg``...
@@ -108,7 +98,6 @@ class MaskGeneratorHead(BaseDecodeHead):
                  zero_init_residual: bool = True,
                  block_width: str = 'level',
                  seg_kernel_size: int = 1,
-                 center_logits: bool = False,
                  with_cp: bool = False,
                  **kwargs) -> None:
         if in_channels is None or in_strides is None:
@@ -134,7 +123,6 @@ class MaskGeneratorHead(BaseDecodeHead):
         self.mask_sampling = mask_sampling
         self.tau = tau
         self.gumbel_noise_stride = gumbel_noise_stride
-        self.center_logits = bool(center_logits)
         self.emb_channels = emb_channels
         self.trunk = UNetDecoderTrunk(
             skip_channels=in_channels[:-1],
@@ -178,10 +166,7 @@ class MaskGeneratorHead(BaseDecodeHead):
         feats: List[Tensor] = self._transform_inputs(inputs)
         h = self.trunk(feats[:-1], feats[-1],
                        emb if self.emb_channels else None)
-        logits = self.cls_seg(self.out_norm(h))
-        if self.center_logits:
-            logits = logits - logits.mean(dim=(2, 3), keepdim=True)
-        return logits
+        return self.cls_seg(self.out_norm(h))
 
     def masks(self, logits: Tensor) -> Tensor:
         """Masks (B, K, h, w) summing to one over K, per ``mask_sampling``

@@ -76,10 +76,6 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
             class-conditional models. Defaults to None.
         loss_denoise (dict): Config of the denoising loss, a registered
             loss module. Defaults to ``dict(type='DenoisingMSELoss')``.
-        loss_regions (dict, optional): Config of a registered loss on the
-            region probabilities (B, K, H, W) and the timesteps (B, ), added
-            to the denoising loss (e.g. the emergence study's
-            ``RegionUsageFloorLoss``). Not in the paper. Defaults to None.
         train_cfg (dict, optional): Unused (kept for the mmseg signature);
             must be empty: training options are constructor arguments.
         test_cfg (dict, optional): ``t`` (noise level of the segmentation
@@ -122,7 +118,6 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
                  decoder: ConfigType,
                  scheduler: ConfigType = dict(type='DDPMNoiseScheduler'),
                  loss_denoise: ConfigType = dict(type='DenoisingMSELoss'),
-                 loss_regions: OptConfigType = None,
                  trunk: OptConfigType = None,
                  sub_mask_head: OptConfigType = None,
                  cond_label_key: Optional[str] = None,
@@ -172,8 +167,6 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
         self.register_buffer('scheduler_timesteps',
                              torch.tensor(len(self.scheduler)))
         self.loss_denoise = MODELS.build(loss_denoise)
-        self.loss_regions = (
-            MODELS.build(loss_regions) if loss_regions is not None else None)
         self.cond_label_key = cond_label_key
         self.loss_guard = LossGuard(nonfinite_loss, max_skipped_steps,
                                     loss_spike_ratio)
@@ -307,8 +300,7 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
         """Denoising loss. Reads no segmentation labels.
 
         Returns:
-            dict: the denoising loss (key ``loss_denoise.loss_name``), the
-            ``loss_regions`` term when set, and
+            dict: the denoising loss (key ``loss_denoise.loss_name``) and
             the mask statistics of :func:`mask_statistics` (log variables:
             their keys hold no ``'loss'``, so mmengine logs them and passes
             them to hooks without back-propagating them).
@@ -321,8 +313,6 @@ class FactorizedDiffusionSegmentor(DiffusionSamplingMixin, EncoderDecoder):
         losses = {
             self.loss_denoise.loss_name: self.loss_denoise(eps_hat, noise)
         }
-        if self.loss_regions is not None:
-            losses[self.loss_regions.loss_name] = self.loss_regions(probs, t)
         losses.update(mask_statistics(probs))
         return losses
 

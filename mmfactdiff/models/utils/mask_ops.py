@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-MASK_SAMPLING_MODES = ('soft', 'gumbel', 'gumbel_soft')
+MASK_SAMPLING_MODES = ('soft', 'gumbel')
 MASK_RESIZE_MODES = ('area', 'bilinear')
 
 
@@ -94,10 +94,7 @@ def sample_masks(logits: Tensor,
             ``'gumbel'``: straight-through Gumbel: the forward value is the
             one-hot of ``argmax(logits + g)`` with Gumbel noise ``g``, the
             gradient is that of ``softmax((logits + g) / tau)``.
-            ``'gumbel_soft'``: the relaxed sample itself,
-            ``softmax((logits + g) / tau)``, forward and backward (no
-            straight-through mismatch; the reference probe's
-            ``gumbelsoft``). Defaults to 'soft'.
+            Defaults to 'soft'.
         tau (float): Gumbel-softmax temperature. Defaults to 1.
         training (bool): Outside training, every mode returns the
             deterministic softmax. Defaults to True.
@@ -117,8 +114,6 @@ def sample_masks(logits: Tensor,
         return logits.softmax(dim=1)
     y = (logits + gumbel_noise(logits, noise_stride)) / tau
     soft = y.softmax(dim=1)
-    if mode == 'gumbel_soft':
-        return soft
     hard = F.one_hot(y.argmax(dim=1), logits.shape[1]).permute(0, 3, 1,
                                                                2).to(soft)
     return hard + soft - soft.detach()

@@ -4,8 +4,10 @@
 For every ``iter_<n>.pth`` of each work directory, the model reads out the
 regions of the first ``--num-images`` *training* images (pixels only, no
 labels) and the mean smallest-region share is written as a result row
-(metric ``min_region_share``, in percent of pixels), the number that
-``CollapseGuardHook`` watches during training. The row copies method,
+(metric ``min_region_share``, in percent of pixels), the number that the
+collapse guard watched during training (a rollback hook that measured no
+better than training without it and was removed after commit 5cb5e14;
+docs/emergence.md, section 5). The row copies method,
 config, seed and device from the run's ``fg_IoU`` rows in ``--out``, so a
 table can pair the signal with the score it is meant to predict
 (``make_tables.py``, table kind ``signal``).
@@ -18,14 +20,58 @@ table can pair the signal with the score it is meant to predict
 import argparse
 import os.path as osp
 import sys
-from typing import Dict, List
+from typing import Dict, List, Sequence
+
+import torch
+from torch import Tensor
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import (REPO, build_model_and_train_data,
-                            recorded_checkpoints, update_results)
+from record_results import (build_model_and_train_data, recorded_checkpoints,
+                            update_results)
 
 METRIC = 'min_region_share'
+
+
+def smallest_region_share(probs: Tensor) -> Tensor:
+    """Per image, the pixel share of its smallest region under argmax.
+
+    Args:
+        probs (Tensor): Region probabilities (B, K, H, W).
+
+    Returns:
+        Tensor: (B, ) shares in [0, 1 / K]; 0 when an image's pixels all go
+        to fewer than K regions.
+    """
+    labels = probs.argmax(dim=1)
+    shares = torch.stack([(labels == k).float().mean(dim=(1, 2))
+                          for k in range(probs.shape[1])],
+                         dim=1)
+    return shares.min(dim=1).values
+
+
+def mean_smallest_region_share(model, images: Sequence[Tensor]) -> float:
+    """The collapse signal: mean smallest-region share of images' read-out.
+
+    Args:
+        model: A segmentor with ``data_preprocessor`` and
+            ``predict_regions`` (the one-pass read-out at ``test_cfg.t``).
+        images (Sequence[Tensor]): Images as the dataset packs them
+            (C, H, W), before preprocessing.
+
+    Returns:
+        float: The mean over images of :func:`smallest_region_share`. The
+        model is read in eval mode and left in the mode it was in.
+    """
+    was_training = model.training
+    model.eval()
+    try:
+        with torch.no_grad():
+            data = model.data_preprocessor(dict(inputs=list(images)), False)
+            probs = model.predict_regions(data['inputs'])
+    finally:
+        model.train(was_training)
+    return float(smallest_region_share(probs).mean())
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -47,12 +93,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> List[Dict]:
     args = parse_args(argv)
-    if REPO not in sys.path:  # the study's package is imported from it
-        sys.path.insert(0, REPO)
     from mmengine.runner import load_checkpoint
-
-    from projects.emergence_study.emergence_study import \
-        mean_smallest_region_share
 
     model, dataset = build_model_and_train_data(args.config)
     images = [

@@ -94,30 +94,3 @@ def test_seg_kernel_size_and_init():
     assert default.conv_seg.weight.std() < 0.02
     with pytest.raises(ValueError, match='seg_kernel_size'):
         _head(enc, seg_kernel_size=5)
-
-
-def test_center_logits_removes_a_pixel_independent_margin():
-    enc = MODELS.build(tiny_backbone())
-    feats = enc(torch.randn(2, 3, 16, 16), torch.tensor([3, 9]))
-    head = _head(enc, k=2, seg_kernel_size=3, init_cfg=None)
-    centred = _head(
-        enc, k=2, seg_kernel_size=3, init_cfg=None, center_logits=True)
-    centred.load_state_dict(head.state_dict())
-    # a collapsed generator: one region wins everywhere by a wide margin
-    with torch.no_grad():
-        for h in (head, centred):
-            h.conv_seg.bias.copy_(torch.tensor([20., -20.]))
-    plain = head(feats)
-    assert (plain.argmax(1) == 0).all()
-    logits = centred(feats)
-    assert torch.allclose(
-        logits.mean(dim=(2, 3)), torch.zeros(2, 2), atol=1e-5)
-    # the same pixel ordering, now split in both images, gradient alive
-    diff = plain[:, 0] - plain[:, 1]
-    cdiff = logits[:, 0] - logits[:, 1]
-    assert torch.allclose(
-        cdiff, diff - diff.mean(dim=(1, 2), keepdim=True), atol=1e-4)
-    labels = logits.argmax(1)
-    assert all(0 < (labels[i] == 0).float().mean() < 1 for i in range(2))
-    probs = logits.softmax(1)
-    assert (probs[:, 1] > 1e-3).float().mean() > 0.5

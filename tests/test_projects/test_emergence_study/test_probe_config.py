@@ -7,6 +7,7 @@ import os.path as osp
 import uuid
 
 import pytest
+import torch
 from conftest import REPO_ROOT, load_tool
 from mmengine.config import Config
 from mmengine.runner import Runner
@@ -94,6 +95,15 @@ def test_tiny_probe_config_trains_and_validates(probe_run):
             probe_run, '--dataset', 'simple_shapes', '--method', 'probe',
             '--out', renamed, '--metric-name', 'mIoU'
         ])
+
+
+def test_smallest_region_share():
+    signal = load_tool(TOOLS + 'collapse_signal.py')
+    probs = torch.zeros(2, 2, 4, 4)
+    probs[0, 0] = 1.  # image 0: every pixel in region 0
+    probs[1, 0, :1] = 1.  # image 1: one row of four in region 0
+    probs[1, 1, 1:] = 1.
+    assert signal.smallest_region_share(probs).tolist() == [0., 0.25]
 
 
 def test_collapse_signal_rows_pair_with_the_runs_scores(probe_run, tmp_path):
