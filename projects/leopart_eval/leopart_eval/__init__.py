@@ -7,8 +7,8 @@ by PCA, clusters them with k-means over several seeds and scores the
 clusters after Hungarian (label-free apart from naming) or many-to-one
 (label-using) matching, optionally after merging an over-clustering into
 co-occurrence communities with Infomap (:func:`merge_communities`)."""
-from .community_merging import (community_edges, cooccurrence_matrix,
-                                infomap_communities, merge_communities)
+from .community_merging import infomap_communities, merge_communities
+from .cooccurrence import community_edges, cooccurrence_matrix
 from .dense_cluster_metric import DenseClusterMetric
 from .dense_clustering import (assign_to_centroids, kmeans, pca_project,
                                znormalize)

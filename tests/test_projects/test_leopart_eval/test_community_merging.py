@@ -13,7 +13,7 @@ from projects.leopart_eval.leopart_eval import (DenseClusterMetric,
                                                 cooccurrence_matrix,
                                                 infomap_communities,
                                                 merge_communities)
-from projects.leopart_eval.leopart_eval.community_merging import (
+from projects.leopart_eval.leopart_eval.cooccurrence import (
     LEOPART_ANGLES, LEOPART_DISTANCES, cooccurrence_offsets)
 
 needs_infomap = pytest.mark.skipif(
