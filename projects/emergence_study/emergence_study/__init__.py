@@ -9,9 +9,15 @@ output, masks drawn by a slow teacher) were removed after their rows were
 recorded; their code is at commit 5cb5e14 (docs/emergence.md, section 5).
 Oversampling low noise levels measured better and moved to the package
 (``LowNoiseOversamplingScheduler`` of ``mmfactdiff.models.schedulers``).
+``OracleMaskSegmentor`` is a diagnostic that reads labels: the decoder
+trained on the ground-truth regions.
 """
 from .colour_kmeans_segmentor import ColourKMeansSegmentor
 from .label_free_segmentor import LabelFreeSegmentor
+from .oracle_mask_segmentor import OracleMaskSegmentor
 from .prior_mask_segmentor import PriorMaskSegmentor
 
-__all__ = ['ColourKMeansSegmentor', 'LabelFreeSegmentor', 'PriorMaskSegmentor']
+__all__ = [
+    'ColourKMeansSegmentor', 'LabelFreeSegmentor', 'OracleMaskSegmentor',
+    'PriorMaskSegmentor'
+]
