@@ -17,5 +17,4 @@ train_pipeline = [
     dict(type='RandomFlip', prob=0.5),
     dict(type='PackSegInputs')
 ]
-train_dataloader = dict(
-    dataset=dict(with_masks=True, pipeline=train_pipeline))
+train_dataloader = dict(dataset=dict(with_masks=True, pipeline=train_pipeline))

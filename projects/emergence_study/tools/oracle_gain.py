@@ -106,7 +106,10 @@ def fixed_train_data(cfg, num_images: int):
 
 
 @torch.no_grad()
-def oracle_gain(oracle, plain, samples, timesteps: Sequence[int],
+def oracle_gain(oracle,
+                plain,
+                samples,
+                timesteps: Sequence[int],
                 seed: int = 0) -> Dict[int, float]:
     """``100 * (L_plain - L_oracle) / L_plain`` at each t (module doc).
 

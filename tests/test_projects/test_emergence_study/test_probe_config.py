@@ -417,17 +417,24 @@ def test_main_job_config_is_the_measured_low_t_setting_with_selection():
 
 
 @pytest.mark.parametrize(
-    'config,iterations,methods', [
+    'config,dataset,iterations,methods,seeds', [
         ('configs/factdiff/factdiff_unet-probe-k2_1xb32-1k_synthetic-32x32.py',
-         1000, ('factorized (probe config)', 'factorized (main job)')),
-        (EMA_MAIN, 1500,
-         ('remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations', )),
-        (MAIN, 1500, (SELECTED, )),
+         'synthetic_shapes', 1000,
+         ('factorized (probe config)', 'factorized (main job)'), 5),
+        (EMA_MAIN, 'synthetic_shapes', 1500,
+         ('remedy: EMA read-out (momentum 0.01), bf16, 1,500 iterations', ),
+         5),
+        (MAIN, 'synthetic_shapes', 1500, (SELECTED, ), 5),
+        ('configs/factdiff/factdiff_unet-probe-k2-ema-lowt-best_1xb32-1500_'
+         'weizmann-horse-32x32.py', 'weizmann_horse', None,
+         (SELECTED[:-1] + ', 32x32)', ), 3),
     ],
-    ids=['no-EMA main job', 'EMA main job', 'main job'])
-def test_metafile_reports_the_main_jobs_rows(config, iterations, methods):
-    """A main job's metafile number is the mean of its result rows (the
-    five seeds at the end of its schedule, in the test output's
+    ids=['no-EMA main job', 'EMA main job', 'main job', 'main job, horses'])
+def test_metafile_reports_the_main_jobs_rows(config, dataset, iterations,
+                                             methods, seeds):
+    """A main job's metafile number is the mean of its result rows (one
+    per seed: at the end of its schedule, or at the checkpoint its
+    selection kept when ``iterations`` is None; in the test output's
     percent)."""
     import statistics
 
@@ -437,15 +444,14 @@ def test_metafile_reports_the_main_jobs_rows(config, iterations, methods):
     main = models[osp.splitext(osp.basename(config))[0]]
     assert main['Config'] == config
     reported = main['Results'][0]['Metrics']['fg IoU']
-    with open(osp.join(REPO_ROOT,
-                       'docs/data/results/synthetic_shapes.json')) as f:
+    with open(osp.join(REPO_ROOT, f'docs/data/results/{dataset}.json')) as f:
         rows = json.load(f)
     values = {
         r['seed']: r['value']
-        for r in rows if r['metric'] == 'fg_IoU'
-        and r['iterations'] == iterations and r['method'] in methods
+        for r in rows if r['metric'] == 'fg_IoU' and r['method'] in methods
+        and iterations in (None, r['iterations'])
     }
-    assert sorted(values) == [0, 1, 2, 3, 4]
+    assert sorted(values) == list(range(seeds))
     assert reported == pytest.approx(
         statistics.mean(values.values()), abs=0.005)
 
