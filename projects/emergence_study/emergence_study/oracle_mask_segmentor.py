@@ -1,4 +1,6 @@
 # Copyright (c) mmfactdiff contributors. All rights reserved.
+from typing import Sequence
+
 import torch
 import torch.nn.functional as F
 from mmseg.utils import SampleList
@@ -32,15 +34,27 @@ class OracleMaskSegmentor(FactorizedDiffusionSegmentor):
 
     def __init__(self, ignore_index: int = 255, **kwargs) -> None:
         super().__init__(**kwargs)
-        if self.decode_head.num_classes != 2 or self.sub_mask_head:
+        if self.decode_head.num_classes != 2:
             raise ValueError(
                 'OracleMaskSegmentor decodes figure and ground: set '
-                'decode_head.num_classes=2 (no sub_mask_head), got '
+                'decode_head.num_classes=2, got '
                 f'{self.decode_head.num_classes}')
+        if self.sub_mask_head is not None:
+            raise ValueError('OracleMaskSegmentor has one mask level: remove '
+                             'sub_mask_head')
         self.ignore_index = ignore_index
 
-    def oracle_masks(self, data_samples: SampleList, size) -> Tensor:
-        """One-hot figure/ground masks (B, 2, H, W) of the samples' labels.
+    def oracle_masks(self, data_samples: SampleList,
+                     size: Sequence[int]) -> Tensor:
+        """One-hot figure/ground masks of the samples' labels.
+
+        Args:
+            data_samples (list[SegDataSample]): Samples with
+                ``gt_sem_seg`` (1, H, W).
+            size (Sequence[int]): The images' (H, W) after preprocessing.
+
+        Returns:
+            Tensor: Masks (B, 2, H, W), float; region 1 is the figure.
 
         Raises:
             ValueError: If a sample has no label map, or its map is not
@@ -63,11 +77,21 @@ class OracleMaskSegmentor(FactorizedDiffusionSegmentor):
         return F.one_hot(fg, 2).permute(0, 3, 1, 2).float()
 
     def loss(self, inputs: Tensor, data_samples: SampleList) -> dict:
-        """The denoising loss with the labels' regions as the masks."""
+        """The denoising loss with the labels' regions as the masks.
+
+        Args:
+            inputs (Tensor): Preprocessed images (B, C, H, W).
+            data_samples (list[SegDataSample]): Their samples, with
+                ``gt_sem_seg``.
+
+        Returns:
+            dict: The denoising loss (key ``loss_denoise.loss_name``).
+        """
         masks = self.oracle_masks(data_samples, inputs.shape[-2:])
+        labels = self._cond_labels(data_samples, inputs.device)
         t = self.scheduler.sample_timesteps(inputs.shape[0], inputs.device)
         noise = torch.randn_like(inputs)
         x_t = self.scheduler.add_noise(inputs, noise, t)
-        feats = self.extract_feat(x_t, t, None)
+        feats = self.extract_feat(x_t, t, labels)
         eps_hat = self.decoder(feats, masks.to(inputs))
         return {self.loss_denoise.loss_name: self.loss_denoise(eps_hat, noise)}

@@ -9,11 +9,15 @@ to each ``--t`` with the same noise, and each model predicts the noise:
 the oracle with the images' own figure/ground masks, the plain U-Net with
 one region. The row (metric ``oracle_gain``, field ``t``) is
 ``100 * (L_plain - L_oracle) / L_plain``: how much decoding object and
-background separately lowers the denoising loss, at best. Near 0 or
-negative, the loss gives the mask generator no reason to find the
-objects; the factorized model's own region gain (``mask_gain_by_t.py``)
-can then only be smaller. The oracle reads labels: the rows are a
-diagnostic (``labels_used`` = the training images'), not a method.
+background separately lowers the denoising loss, with regions that
+are known instead of learnt. Near 0 or negative, the loss gives the mask
+generator little reason to find the objects (a learnt partition need not
+be figure/ground, so this is not a bound on the model's own region gain,
+``mask_gain_by_t.py``). The two runs are separate networks: differences
+of about a point are within what another pair of seeds gives. The oracle
+reads labels: the rows are a diagnostic (``labels_used``: the size of the
+labelled training set it drew from), not a method. Weights are the
+checkpoints' ``state_dict`` (raw: the configs have no EMA).
 
     python projects/emergence_study/tools/oracle_gain.py \\
         --oracle-config $ORACLE --oracle-checkpoint $O/iter_1000.pth \\
@@ -27,9 +31,11 @@ import os.path as osp
 import platform
 import re
 import sys
-from typing import Dict, List, Sequence
+from typing import Dict, List, Sequence, Tuple
 
 import torch
+from mmengine.config import Config
+from torch import nn
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -71,10 +77,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def _build(config: str, checkpoint: str):
+def _build(config: str, checkpoint: str) -> Tuple[nn.Module, Config]:
     """The model of ``config`` with ``checkpoint`` loaded, in eval mode,
     and the config."""
-    from mmengine.config import Config
     from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
     from mmseg.registry import MODELS
@@ -92,9 +97,18 @@ def _build(config: str, checkpoint: str):
     return model.eval(), cfg
 
 
-def fixed_train_data(cfg, num_images: int):
-    """The first images of ``cfg``'s training set with their labels (the
-    random transforms, flips and crops, left out) and the set's size."""
+def fixed_train_data(cfg: Config, num_images: int) -> Tuple[List[dict], int]:
+    """The first images of a config's training set, with their labels.
+
+    Args:
+        cfg (Config): The oracle run's config.
+        num_images (int): How many images (fewer if the set is smaller).
+
+    Returns:
+        tuple: The packed samples (the pipeline's ``Random*`` transforms,
+        flips and crops, left out, so that images and labels stay as
+        loaded) and the training set's size.
+    """
     from mmseg.registry import DATASETS
     dataset_cfg = cfg.train_dataloader.dataset.copy()
     dataset_cfg.pipeline = [
@@ -106,19 +120,26 @@ def fixed_train_data(cfg, num_images: int):
 
 
 @torch.no_grad()
-def oracle_gain(oracle,
-                plain,
-                samples,
+def oracle_gain(oracle: nn.Module,
+                plain: nn.Module,
+                samples: List[dict],
                 timesteps: Sequence[int],
                 seed: int = 0) -> Dict[int, float]:
     """``100 * (L_plain - L_oracle) / L_plain`` at each t (module doc).
 
     Args:
-        oracle: An ``OracleMaskSegmentor`` (eval mode).
-        plain: A ``FactorizedDiffusionSegmentor`` with K = 1 (eval mode).
-        samples (list): Packed samples with ``gt_sem_seg``.
+        oracle (nn.Module): An ``OracleMaskSegmentor`` (eval mode).
+        plain (nn.Module): A ``FactorizedDiffusionSegmentor`` with K = 1
+            (eval mode).
+        samples (list[dict]): Packed samples with ``gt_sem_seg``.
         timesteps (Sequence[int]): Noise levels.
         seed (int): Seed of the noise (one draw per t).
+
+    Returns:
+        dict[int, float]: The gain in percent, by t.
+
+    Raises:
+        ValueError: If the plain model's K is not 1.
     """
     if plain.decode_head.num_classes != 1:
         raise ValueError('the plain run must have K = 1 (decode_head.'
@@ -152,6 +173,7 @@ def _iteration(path: str) -> int:
 
 
 def main(argv=None) -> List[Dict]:
+    """Compare the two runs and write the rows; returns the new rows."""
     args = parse_args(argv)
     oracle, cfg = _build(args.oracle_config, args.oracle_checkpoint)
     plain, _ = _build(args.plain_config, args.plain_checkpoint)

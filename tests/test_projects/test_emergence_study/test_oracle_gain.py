@@ -16,7 +16,7 @@ from mmseg.structures import SegDataSample
 
 from projects.emergence_study.emergence_study import \
     OracleMaskSegmentor  # noqa: F401 (registers it)
-from tiny_models import leave_zero_init, tiny_segmentor
+from tiny_models import leave_zero_init, tiny_mask_head, tiny_segmentor
 
 CONFIGS = osp.join(REPO_ROOT, 'projects/emergence_study/configs/')
 ORACLE = CONFIGS + 'oracle-masks_probe-unet-k2_1xb32-1k_synthetic-shapes-32x32.py'  # noqa: E501
@@ -53,6 +53,10 @@ def test_oracle_masks_are_the_labels_figure_and_ground():
         model.oracle_masks([_sample(gt)], (8, 8))
     with pytest.raises(ValueError, match='num_classes=2'):
         cfg = tiny_segmentor(num_regions=3)
+        cfg['type'] = 'OracleMaskSegmentor'
+        MODELS.build(cfg)
+    with pytest.raises(ValueError, match='sub_mask_head'):
+        cfg = tiny_segmentor(num_regions=2, sub_mask_head=tiny_mask_head(2))
         cfg['type'] = 'OracleMaskSegmentor'
         MODELS.build(cfg)
 
