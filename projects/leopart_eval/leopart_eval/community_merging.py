@@ -35,8 +35,9 @@ import numpy as np
 
 from mmfactdiff.evaluation.functional import (hungarian_match, matched_scores,
                                               region_confusion)
-from .cooccurrence import (ClusterMaps, Edge, _as_maps, _is_int, _is_real,
-                           community_edges, cooccurrence_matrix)
+from .cooccurrence import (ClusterMaps, Edge, as_cluster_maps, community_edges,
+                           cooccurrence_matrix)
+from .value_checks import is_int, is_real
 
 __all__ = [
     'check_community_option', 'community_merged_scores', 'infomap_communities',
@@ -90,7 +91,7 @@ def infomap_communities(
         dict[int, int]: Module id (>= 1) of every node that has an edge.
         Empty when there is no edge (Infomap refuses an empty network).
     """
-    if not _is_int(seed) or seed < 1:
+    if not is_int(seed) or seed < 1:
         raise ValueError(f'seed must be an int >= 1 (infomap refuses 0), '
                          f'got {seed!r}')
     if not edges:
@@ -151,7 +152,7 @@ def merge_communities(cluster_maps: ClusterMaps,
         tuple: The merged maps (an ``(N, H, W)`` int64 array for an array
         input, else a list) and the number of communities M.
     """
-    maps = _as_maps(cluster_maps, num_clusters)
+    maps = as_cluster_maps(cluster_maps, num_clusters)
     matrix, _ = cooccurrence_matrix(maps, num_clusters)
     communities = infomap_communities(
         community_edges(matrix, weight_threshold), seed, markov_time,
@@ -201,7 +202,6 @@ def check_community_option(option: Mapping) -> Dict[str, object]:
         raise ValueError(f'community needs field(s) {missing} (no default: '
                          'Leopart tuned them on labels)')
     out = dict(_COMMUNITY_DEFAULTS, **option)
-    is_int, is_real = _is_int, _is_real
     checks = {
         'k': (lambda v: is_int(v) and v >= 2, 'an int >= 2'),
         'weight_threshold':
@@ -267,7 +267,7 @@ def community_merged_scores(
         ``num_communities``), the merged-id -> class mapping, and the
         cluster -> community mapping.
     """
-    maps = _as_maps(cluster_maps, num_clusters)
+    maps = as_cluster_maps(cluster_maps, num_clusters)
     if len(gts) != len(maps):
         raise ValueError(f'{len(maps)} cluster maps but {len(gts)} GT maps')
     matrix, appearances = cooccurrence_matrix(maps, num_clusters)

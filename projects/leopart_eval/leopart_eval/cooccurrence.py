@@ -9,10 +9,11 @@ cluster ``j`` lies at a fixed offset from cluster ``i`` (skimage's
 pairs that co-occur both ways. No step reads labels.
 """
 import math
-from numbers import Real
 from typing import List, Sequence, Tuple, Union
 
 import numpy as np
+
+from .value_checks import is_int, is_real
 
 __all__ = [
     'LEOPART_ANGLES', 'LEOPART_DISTANCES', 'community_edges',
@@ -28,15 +29,6 @@ LEOPART_DISTANCES: Tuple[int, ...] = (1, 2)
 LEOPART_ANGLES: Tuple[float, ...] = (0.0, math.pi / 4, math.pi / 2,
                                      3 * math.pi / 4, math.pi, 4 * math.pi / 3,
                                      3 * math.pi / 2, 7 * math.pi / 4)
-
-
-def _is_int(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
-
-
-def _is_real(value) -> bool:
-    return isinstance(value, Real) and not isinstance(value, bool) and \
-        math.isfinite(value)
 
 
 def _round_half_away(value: float) -> int:
@@ -70,7 +62,8 @@ def cooccurrence_offsets(
             for d in distances]
 
 
-def _as_maps(cluster_maps: ClusterMaps, num_clusters: int) -> List[np.ndarray]:
+def as_cluster_maps(cluster_maps: ClusterMaps,
+                    num_clusters: int) -> List[np.ndarray]:
     """Validated list of 2-D int64 cluster maps."""
     if isinstance(cluster_maps, np.ndarray) and cluster_maps.ndim == 2:
         raise ValueError('cluster_maps must be (N, H, W) or a sequence of '
@@ -141,10 +134,10 @@ def cooccurrence_matrix(
         ``(K,)`` int64 number of images in which each cluster had a
         neighbour of another cluster.
     """
-    if not _is_int(num_clusters) or num_clusters < 1:
+    if not is_int(num_clusters) or num_clusters < 1:
         raise ValueError('num_clusters must be a positive int, got '
                          f'{num_clusters!r}')
-    maps = _as_maps(cluster_maps, num_clusters)
+    maps = as_cluster_maps(cluster_maps, num_clusters)
     offsets = cooccurrence_offsets(distances, angles)
     total = np.zeros((num_clusters, num_clusters), dtype=np.float64)
     appearances = np.zeros(num_clusters, dtype=np.int64)
@@ -180,7 +173,7 @@ def community_edges(matrix: np.ndarray, weight_threshold: float) -> List[Edge]:
     matrix = np.asarray(matrix, dtype=np.float64)
     if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
         raise ValueError(f'matrix must be square, got {matrix.shape}')
-    if not _is_real(weight_threshold) or not weight_threshold > 0:
+    if not is_real(weight_threshold) or not weight_threshold > 0:
         raise ValueError('weight_threshold must be a positive number, got '
                          f'{weight_threshold!r}')
     weights = np.minimum(matrix, matrix.T)

@@ -12,6 +12,7 @@ from mmseg.utils import ConfigType, OptConfigType, OptMultiConfig
 from torch import Tensor, nn
 
 from mmfactdiff.registry import MODELS
+from .value_checks import is_int
 
 
 @MODELS.register_module()
@@ -83,12 +84,9 @@ class DenseFeatureExtractor(BaseSegmentor):
             raise ValueError(f'output_size must be one of {self.OUTPUT_SIZES}'
                              f', got {output_size!r}')
 
-        def _is_int(value) -> bool:
-            return isinstance(value, int) and not isinstance(value, bool)
-
         levels = in_index if isinstance(in_index, (list, tuple)) else None
-        if not (_is_int(in_index) or
-                (levels and all(_is_int(i) for i in levels))):
+        if not (is_int(in_index) or (levels and all(is_int(i)
+                                                    for i in levels))):
             raise ValueError('in_index must be an int or a non-empty list of '
                              f'ints, got {in_index!r}')
         self.backbone = MODELS.build(backbone)
