@@ -7,6 +7,7 @@ import uuid
 
 from conftest import REPO_ROOT
 from mmengine.config import Config
+from mmengine.runner import Runner
 
 MAIN_CONFIG = osp.join(
     REPO_ROOT,
@@ -53,6 +54,18 @@ def tiny_config(work_dir: str, max_iters: int = 8, **options) -> Config:
         if hook['type'] == 'SampleVisualizationHook':
             hook.update(interval=max_iters, num_samples=2, num_steps=2)
     return cfg
+
+
+def train_briefly(config: str, work_dir: str, options: dict) -> str:
+    """Train ``config`` with ``options`` merged (a few iterations of small
+    batches) in ``work_dir`` through the standard Runner; returns
+    ``work_dir``."""
+    cfg = Config.fromfile(config)
+    cfg.merge_from_dict(dict(options, work_dir=work_dir))
+    # Runners built in one process share a visualizer by name
+    cfg.visualizer.name = f'visualizer-{uuid.uuid4().hex[:8]}'
+    Runner.from_cfg(cfg).train()
+    return work_dir
 
 
 def dump(cfg: Config, path: str) -> str:

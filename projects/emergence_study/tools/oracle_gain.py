@@ -29,7 +29,6 @@ import argparse
 import os
 import os.path as osp
 import platform
-import re
 import sys
 from typing import Dict, List, Sequence, Tuple
 
@@ -39,7 +38,8 @@ from torch import nn
 
 HERE = osp.dirname(osp.abspath(__file__))
 sys.path.insert(0, HERE)
-from record_results import REPO, update_results
+from record_results import (REPO, build_model, checkpoint_iteration,
+                            update_results)
 
 METRIC = 'oracle_gain'
 DEFAULT_T = (10, 30, 100, 200, 300)
@@ -80,19 +80,9 @@ def parse_args(argv=None) -> argparse.Namespace:
 def _build(config: str, checkpoint: str) -> Tuple[nn.Module, Config]:
     """The model of ``config`` with ``checkpoint`` loaded, in eval mode,
     and the config."""
-    from mmengine.registry import init_default_scope
     from mmengine.runner import load_checkpoint
-    from mmseg.registry import MODELS
 
-    import mmfactdiff  # noqa: F401 (registers the modules)
-    if REPO not in sys.path:  # configs import the study's package
-        sys.path.insert(0, REPO)
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    if cfg.get('custom_imports'):
-        from mmengine.utils import import_modules_from_strings
-        import_modules_from_strings(**cfg.custom_imports)
-    model = MODELS.build(cfg.model)
+    model, cfg = build_model(config)
     load_checkpoint(model, checkpoint, map_location='cpu', strict=True)
     return model.eval(), cfg
 
@@ -165,13 +155,6 @@ def oracle_gain(oracle: nn.Module,
     return out
 
 
-def _iteration(path: str) -> int:
-    m = re.search(r'iter_(\d+)\.pth$', path)
-    if not m:
-        raise ValueError(f'{path}: expected an iter_<n>.pth checkpoint')
-    return int(m.group(1))
-
-
 def main(argv=None) -> List[Dict]:
     """Compare the two runs and write the rows; returns the new rows."""
     args = parse_args(argv)
@@ -192,8 +175,8 @@ def main(argv=None) -> List[Dict]:
         weights='raw',
         device=device,
         metric=METRIC,
-        iterations=_iteration(args.oracle_checkpoint),
-        plain_iterations=_iteration(args.plain_checkpoint),
+        iterations=checkpoint_iteration(args.oracle_checkpoint),
+        plain_iterations=checkpoint_iteration(args.plain_checkpoint),
         num_images=len(samples))
     new = [dict(base, t=t, value=round(g, 2)) for t, g in gains.items()]
     print(' '.join(f't{t}={g:+.2f}%' for t, g in gains.items()))

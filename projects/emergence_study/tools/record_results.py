@@ -34,6 +34,7 @@ import os
 import os.path as osp
 import platform
 import re
+import sys
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from mmfactdiff.utils.result_rows import ROW_KEY_FIELDS, update_result_rows
@@ -334,23 +335,43 @@ def rows_of_probe_log(path: str, args: argparse.Namespace) -> List[Dict]:
 update_results = update_result_rows
 
 
+def build_model(config: str):
+    """The model (untrained) of ``config`` and the config, its
+    ``custom_imports`` imported (e.g. the study's own modules)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmengine.utils import import_modules_from_strings
+    from mmseg.registry import MODELS
+
+    import mmfactdiff  # noqa: F401 (registers the modules)
+    if REPO not in sys.path:  # configs import projects.<name> from it
+        sys.path.insert(0, REPO)
+    cfg = Config.fromfile(config)
+    if cfg.get('custom_imports'):
+        import_modules_from_strings(**cfg.custom_imports)
+    init_default_scope(cfg.get('default_scope', 'mmseg'))
+    return MODELS.build(cfg.model), cfg
+
+
 def build_model_and_train_data(config: str):
     """The model (untrained) and the training dataset of ``config``, for
     tools that score checkpoints of its runs on training images."""
-    from mmengine.config import Config
-    from mmengine.registry import init_default_scope
-    from mmseg.registry import DATASETS, MODELS
+    from mmseg.registry import DATASETS
 
-    import mmfactdiff  # noqa: F401 (registers the modules)
-    cfg = Config.fromfile(config)
-    init_default_scope(cfg.get('default_scope', 'mmseg'))
-    return MODELS.build(cfg.model), DATASETS.build(
-        cfg.train_dataloader.dataset)
+    model, cfg = build_model(config)
+    return model, DATASETS.build(cfg.train_dataloader.dataset)
 
 
 def checkpoint_iteration(path: str) -> int:
-    """The iteration of an ``iter_<n>.pth`` checkpoint."""
-    return int(re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path)).group(1))
+    """The iteration of an ``iter_<n>.pth`` checkpoint.
+
+    Raises:
+        ValueError: Naming the file, if it is not named ``iter_<n>.pth``.
+    """
+    m = re.fullmatch(r'iter_(\d+)\.pth', osp.basename(path))
+    if not m:
+        raise ValueError(f'{path}: expected an iter_<n>.pth checkpoint')
+    return int(m.group(1))
 
 
 def recorded_checkpoints(work_dirs: List[str],

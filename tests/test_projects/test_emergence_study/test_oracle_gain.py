@@ -3,19 +3,17 @@
 tool that compares its denoising loss with a plain U-Net's."""
 import json
 import os.path as osp
-import uuid
 
 import pytest
 import torch
 from conftest import REPO_ROOT, load_tool
-from mmengine.config import Config
-from mmengine.runner import Runner
 from mmengine.structures import PixelData
 from mmseg.registry import MODELS
 from mmseg.structures import SegDataSample
 
 from projects.emergence_study.emergence_study import \
     OracleMaskSegmentor  # noqa: F401 (registers it)
+from tiny_configs import train_briefly
 from tiny_models import leave_zero_init, tiny_mask_head, tiny_segmentor
 
 CONFIGS = osp.join(REPO_ROOT, 'projects/emergence_study/configs/')
@@ -104,16 +102,13 @@ def test_oracle_gain_is_zero_for_the_same_decoder_on_one_region():
 
 
 def _train(config, work):
-    cfg = Config.fromfile(config)
-    cfg.merge_from_dict({
-        'train_dataloader.batch_size': 4,
-        'train_cfg.max_iters': 2,
-        'default_hooks.checkpoint.interval': 2,
-        'randomness.seed': 1,
-        'work_dir': work,
-    })
-    cfg.visualizer.name = f'vis-{uuid.uuid4().hex[:8]}'
-    Runner.from_cfg(cfg).train()
+    train_briefly(
+        config, work, {
+            'train_dataloader.batch_size': 4,
+            'train_cfg.max_iters': 2,
+            'default_hooks.checkpoint.interval': 2,
+            'randomness.seed': 1,
+        })
     return osp.join(work, 'iter_2.pth')
 
 

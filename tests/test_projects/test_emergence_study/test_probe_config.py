@@ -4,14 +4,14 @@ the standard runner; its runs become result rows and tables."""
 import glob
 import json
 import os.path as osp
-import uuid
 
 import pytest
 import torch
 from conftest import REPO_ROOT, load_tool
 from mmengine.config import Config
-from mmengine.runner import Runner
 from mmseg.registry import MODELS
+
+from tiny_configs import train_briefly
 
 PROBE = osp.join(
     REPO_ROOT, 'projects/emergence_study/configs/'
@@ -34,22 +34,17 @@ def test_probe_config_has_the_probes_parameter_count():
 def probe_run(tmp_path_factory):
     """A tiny run of the probe config: 2 iterations of batch 4, validated
     on 8 held-out images, through the standard runner."""
-    work = str(tmp_path_factory.mktemp('probe'))
-    cfg = Config.fromfile(PROBE)
-    cfg.merge_from_dict({
-        'train_dataloader.batch_size': 4,
-        'val_dataloader.dataset.num_samples': 8,
-        'val_dataloader.batch_size': 8,
-        'train_cfg.max_iters': 2,
-        'train_cfg.val_interval': 2,
-        'default_hooks.logger.interval': 1,
-        'default_hooks.checkpoint.interval': 2,
-        'randomness.seed': 3,
-        'work_dir': work,
-    })
-    cfg.visualizer.name = f'vis-{uuid.uuid4().hex[:8]}'
-    Runner.from_cfg(cfg).train()
-    return work
+    return train_briefly(
+        PROBE, str(tmp_path_factory.mktemp('probe')), {
+            'train_dataloader.batch_size': 4,
+            'val_dataloader.dataset.num_samples': 8,
+            'val_dataloader.batch_size': 8,
+            'train_cfg.max_iters': 2,
+            'train_cfg.val_interval': 2,
+            'default_hooks.logger.interval': 1,
+            'default_hooks.checkpoint.interval': 2,
+            'randomness.seed': 3,
+        })
 
 
 def test_tiny_probe_config_trains_and_validates(probe_run):

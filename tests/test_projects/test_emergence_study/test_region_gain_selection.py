@@ -5,12 +5,11 @@ runs picks the same checkpoint with the same scores."""
 import glob
 import json
 import os.path as osp
-import uuid
 
 import pytest
 from conftest import REPO_ROOT, load_tool
-from mmengine.config import Config
-from mmengine.runner import Runner
+
+from tiny_configs import train_briefly
 
 MAIN = osp.join(
     REPO_ROOT, 'configs/factdiff/'
@@ -22,28 +21,34 @@ TOOLS = 'projects/emergence_study/tools/'
 def main_run(tmp_path_factory):
     """4 iterations of batch 4 of the main config, validated (and
     checkpointed) at every iteration on 8 images."""
-    work = str(tmp_path_factory.mktemp('main'))
-    cfg = Config.fromfile(MAIN)
-    cfg.merge_from_dict({
-        'train_dataloader.batch_size': 4,
-        'val_dataloader.dataset.num_samples': 8,
-        'val_dataloader.batch_size': 4,
-        'train_cfg.max_iters': 4,
-        'train_cfg.val_interval': 1,
-        'default_hooks.logger.interval': 1,
-        'default_hooks.checkpoint.interval': 1,
-        'default_hooks.checkpoint.max_keep_ckpts': -1,
-        'randomness.seed': 1,
-        'work_dir': work,
-    })
-    # the replay pairs the gain with the recorded scores of the same split
-    cfg.val_evaluator = [
-        dict(type='RegionGainMetric'),
-        dict(type='ForegroundIoUMetric')
-    ]
-    cfg.visualizer.name = f'vis-{uuid.uuid4().hex[:8]}'
-    Runner.from_cfg(cfg).train()
-    return work
+    return train_briefly(
+        MAIN,
+        str(tmp_path_factory.mktemp('main')),
+        {
+            'train_dataloader.batch_size':
+            4,
+            'val_dataloader.dataset.num_samples':
+            8,
+            'val_dataloader.batch_size':
+            4,
+            'train_cfg.max_iters':
+            4,
+            'train_cfg.val_interval':
+            1,
+            'default_hooks.logger.interval':
+            1,
+            'default_hooks.checkpoint.interval':
+            1,
+            'default_hooks.checkpoint.max_keep_ckpts':
+            -1,
+            'randomness.seed':
+            1,
+            # the replay pairs the gain with the recorded scores of the
+            # same split
+            'val_evaluator':
+            [dict(type='RegionGainMetric'),
+             dict(type='ForegroundIoUMetric')],
+        })
 
 
 def test_main_config_selects_by_region_gain(main_run, tmp_path):
